@@ -1,0 +1,230 @@
+"""The ELMo bidirectional language model (Peters et al., 2018, "Deep contextualized word
+representations").
+
+For a sentence ``t_1..t_N`` wrapped in ``<S>`` and ``</S>``, the biLM computes a
+context-free token vector ``x_k`` (character CNN, highway, projection) and, for every
+LSTM layer ``j``, a forward state ``h->_{k,j}`` reading ``t_1..t_k`` and a backward state
+``h<-_{k,j}`` reading ``t_N..t_k``. ELMo's layers are::
+
+    R_k = { [x_k; x_k], [h->_{k,j}; h<-_{k,j}] for j = 1..L }
+
+which ``BiLM.forward`` returns as a ``(batch, L + 1, time, 2 * projection_dim)`` tensor, the
+sentence markers removed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from elmo.char_cnn import PAD_ID, CharCnnEncoder
+from elmo.characters import CharacterEncoder
+from elmo.config import BiLMConfig
+from elmo.io import write_json_atomic
+from elmo.lstm import BiLstmStack, LstmState
+from elmo.weights import load_weights, save_weights
+
+# Distinct words put through the character CNN at once: bounds its activations
+# (words x filters x characters floats) on long inputs.
+_CNN_CHUNK = 512
+
+
+class BiLMOutput(NamedTuple):
+    """All ELMo layers of a batch.
+
+    Attributes:
+        layers: ``(batch, num_layers + 1, time, 2 * projection_dim)``; layer 0 is the token
+            representation twice, then each LSTM layer (forward ++ backward). Zero at
+            padded positions.
+        mask: ``(batch, time)`` bool, true at real tokens.
+    """
+
+    layers: torch.Tensor
+    mask: torch.Tensor
+
+
+class BiLM(nn.Module):
+    """ELMo's biLM: character CNN, highway layers, projection and stacked LSTMs.
+
+    Args:
+        config: the model's options.
+        stateful: carry each batch row's final LSTM state into the next call, as bilm-tf
+            did. By default every sentence starts from a zero state, so a sentence gets
+            the same vectors whatever else is in its batch.
+    """
+
+    def __init__(self, config: BiLMConfig, stateful: bool = False) -> None:
+        super().__init__()
+        self.config = config
+        self.stateful = stateful
+        self.characters = CharacterEncoder(config.char_cnn.max_characters_per_token)
+        self.char_cnn = CharCnnEncoder(config.char_cnn, config.lstm.projection_dim)
+        self.lstm = BiLstmStack(config.lstm, config.lstm.projection_dim)
+        self._state: LstmState | None = None
+        self.register_buffer("_bos", torch.tensor(self.characters.bos_ids), persistent=False)
+        self._bos: torch.Tensor
+        self.register_buffer("_eos", torch.tensor(self.characters.eos_ids), persistent=False)
+        self._eos: torch.Tensor
+
+    @classmethod
+    def from_allennlp(
+        cls,
+        options_file: str | os.PathLike[str],
+        weight_file: str | os.PathLike[str],
+        stateful: bool = False,
+    ) -> BiLM:
+        """Load a bilm-tf / AllenNLP model (``options.json`` + ``.hdf5``), frozen.
+
+        The model is returned in eval mode with ``requires_grad=False`` on every weight.
+
+        Raises:
+            OptionsError: the options file is missing a key or holds a wrong value.
+            WeightFileError: the weight file is unreadable or a dataset is missing or
+                has the wrong shape; the message names it and the expected shape.
+        """
+        bilm = cls(BiLMConfig.from_json(options_file), stateful=stateful)
+        load_weights(bilm, weight_file)
+        return bilm.freeze()
+
+    def save_allennlp(
+        self, options_file: str | os.PathLike[str], weight_file: str | os.PathLike[str]
+    ) -> None:
+        """Write ``options.json`` and the ``.hdf5`` weights in the bilm-tf / AllenNLP layout."""
+        save_weights(self, weight_file)
+        write_json_atomic(options_file, self.config.to_dict())
+
+    def freeze(self) -> BiLM:
+        """Eval mode and no gradients for every weight; returns ``self``."""
+        self.eval()
+        self.requires_grad_(False)
+        return self
+
+    @property
+    def num_layers(self) -> int:
+        """Number of ELMo layers: the token layer plus one per LSTM layer."""
+        return self.config.num_output_layers
+
+    @property
+    def output_dim(self) -> int:
+        """Width of every layer (``2 * projection_dim``)."""
+        return self.config.output_dim
+
+    def reset_states(self) -> None:
+        """Forget the carried LSTM state (stateful mode)."""
+        self._state = None
+
+    def token_embedding(self, char_ids: torch.Tensor) -> torch.Tensor:
+        """Context-free token representations.
+
+        Args:
+            char_ids: ``(..., max_characters)`` character ids, all-zero rows for padding.
+
+        Returns:
+            ``(..., projection_dim)``, zero at padded tokens.
+
+        Each distinct word goes through the CNN once per call.
+        """
+        flat = char_ids.reshape(-1, char_ids.shape[-1])
+        out = flat.new_zeros(flat.shape[0], self.config.lstm.projection_dim, dtype=self._dtype)
+        real = flat[:, 0] != 0
+        if bool(real.any()):
+            words, inverse = torch.unique(flat[real], dim=0, return_inverse=True)
+            # Similar lengths in one chunk let the CNN skip more of the padding tail.
+            by_length = torch.argsort((words != PAD_ID).sum(dim=1))
+            vectors = torch.empty(len(words), out.shape[1], dtype=out.dtype, device=out.device)
+            for start in range(0, len(words), _CNN_CHUNK):
+                chunk = by_length[start : start + _CNN_CHUNK]
+                vectors[chunk] = self.char_cnn(words[chunk])
+            out[real] = vectors[inverse]
+        return out.view(*char_ids.shape[:-1], -1)
+
+    @property
+    def _dtype(self) -> torch.dtype:
+        return self.char_cnn.projection.dtype
+
+    def forward(self, char_ids: torch.Tensor) -> BiLMOutput:
+        """All layers for a batch of character ids.
+
+        Args:
+            char_ids: ``(batch, time, max_characters)`` ids from ``CharacterEncoder``;
+                each row's tokens first, then all-zero padding. No sentence markers: they
+                are added here and removed from the output.
+
+        Returns:
+            The layers and mask.
+        """
+        batch, time, _ = char_ids.shape
+        mask = char_ids[:, :, 0] != 0  # (batch, time)
+        lengths = mask.sum(dim=1)
+        rows = torch.arange(batch, device=char_ids.device)
+        marked = char_ids.new_zeros(batch, time + 2, char_ids.shape[2])
+        marked[:, 1 : time + 1] = char_ids
+        marked[:, 0] = self._bos
+        marked[rows, lengths + 1] = self._eos
+        tokens = self.token_embedding(marked)  # (batch, time + 2, proj)
+        outputs, state = self.lstm(tokens, lengths + 2, self._initial_state(batch, tokens))
+        if self.stateful:
+            self._keep_state(state)
+        layers = torch.stack([torch.cat([tokens, tokens], dim=-1), *outputs], dim=1)
+        layers = layers[:, :, 1 : time + 1] * mask[:, None, :, None]  # (batch, L+1, time, 2*proj)
+        return BiLMOutput(layers=layers, mask=mask)
+
+    def _initial_state(self, batch: int, like: torch.Tensor) -> LstmState | None:
+        if not self.stateful or self._state is None:
+            return None
+        carried = self._state[0][0].shape[1]
+        if carried < batch:  # new rows start from zero
+            zeros = self.lstm.zero_state(batch - carried, like)
+            self._state = [
+                (torch.cat([h, zh], dim=1), torch.cat([c, zc], dim=1))
+                for (h, c), (zh, zc) in zip(self._state, zeros, strict=True)
+            ]
+        return [(h[:, :batch], c[:, :batch]) for h, c in self._state]
+
+    def _keep_state(self, state: LstmState) -> None:
+        batch = state[0][0].shape[1]
+        if self._state is None:
+            self._state = [(h.detach(), c.detach()) for h, c in state]
+            return
+        # Rows beyond this batch keep the state they had.
+        self._state = [
+            (torch.cat([h.detach(), old_h[:, batch:]], dim=1), torch.cat([c.detach(), old_c[:, batch:]], dim=1))
+            for (h, c), (old_h, old_c) in zip(state, self._state, strict=True)
+        ]
+
+    def embed_sentences(
+        self, sentences: Sequence[Sequence[str]], batch_size: int = 32
+    ) -> list[torch.Tensor]:
+        """ELMo layers of tokenized sentences.
+
+        Args:
+            sentences: token lists (an empty list gives an empty result).
+            batch_size: sentences per forward pass; sentences are grouped by length so
+                little padding is computed. In stateful mode all sentences form one batch,
+                row ``i`` being sentence ``i``, as bilm-tf's rows were.
+
+        Returns:
+            One float32 tensor per sentence, ``(num_layers + 1, n_tokens, 2 * projection_dim)``.
+        """
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be positive, got {batch_size}")
+        if self.stateful:
+            batches = [list(range(len(sentences)))]
+        else:
+            order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
+            batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+        results: list[torch.Tensor | None] = [None] * len(sentences)
+        device = self._bos.device
+        with torch.inference_mode():
+            for batch in batches:
+                if not batch:
+                    continue
+                ids = self.characters.encode_batch([sentences[i] for i in batch]).to(device)
+                layers = self.forward(ids).layers
+                for row, index in enumerate(batch):
+                    results[index] = layers[row, :, : len(sentences[index])].float().clone()
+        return results  # type: ignore[return-value]
