@@ -15,6 +15,7 @@ sentence markers removed.
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -22,7 +23,7 @@ import torch
 from torch import nn
 
 from elmo.char_cnn import PAD_ID, CharCnnEncoder
-from elmo.characters import CharacterEncoder
+from elmo.characters import BOS_TOKEN, EOS_TOKEN, CharacterEncoder
 from elmo.config import BiLMConfig
 from elmo.io import write_json_atomic
 from elmo.lstm import BiLstmStack, LstmState
@@ -55,9 +56,12 @@ class BiLM(nn.Module):
         stateful: carry each batch row's final LSTM state into the next call, as bilm-tf
             did. By default every sentence starts from a zero state, so a sentence gets
             the same vectors whatever else is in its batch.
+        word_cache_size: words whose context-free vectors ``embed_sentences`` keeps
+            between calls (least recently used dropped first; 0 turns it off). The
+            cache is emptied whenever the character CNN's weights change.
     """
 
-    def __init__(self, config: BiLMConfig, stateful: bool = False) -> None:
+    def __init__(self, config: BiLMConfig, stateful: bool = False, word_cache_size: int = 50_000) -> None:
         super().__init__()
         self.config = config
         self.stateful = stateful
@@ -65,10 +69,12 @@ class BiLM(nn.Module):
         self.char_cnn = CharCnnEncoder(config.char_cnn, config.lstm.projection_dim)
         self.lstm = BiLstmStack(config.lstm, config.lstm.projection_dim)
         self._state: LstmState | None = None
-        self.register_buffer("_bos", torch.tensor(self.characters.bos_ids), persistent=False)
-        self._bos: torch.Tensor
-        self.register_buffer("_eos", torch.tensor(self.characters.eos_ids), persistent=False)
-        self._eos: torch.Tensor
+        markers = torch.tensor([self.characters.bos_ids, self.characters.eos_ids])
+        self.register_buffer("_markers", markers, persistent=False)
+        self._markers: torch.Tensor
+        self.word_cache_size = word_cache_size
+        self._word_cache: OrderedDict[str, torch.Tensor] = OrderedDict()
+        self._cache_version: tuple[int, ...] = ()
 
     @classmethod
     def from_allennlp(
@@ -76,17 +82,20 @@ class BiLM(nn.Module):
         options_file: str | os.PathLike[str],
         weight_file: str | os.PathLike[str],
         stateful: bool = False,
+        word_cache_size: int = 50_000,
     ) -> BiLM:
         """Load a bilm-tf / AllenNLP model (``options.json`` + ``.hdf5``), frozen.
 
-        The model is returned in eval mode with ``requires_grad=False`` on every weight.
+        The model is returned in eval mode with ``requires_grad=False`` on every weight;
+        ``stateful`` and ``word_cache_size`` are as in the constructor.
 
         Raises:
             OptionsError: the options file is missing a key or holds a wrong value.
             WeightFileError: the weight file is unreadable or a dataset is missing or
                 has the wrong shape; the message names it and the expected shape.
         """
-        bilm = cls(BiLMConfig.from_json(options_file), stateful=stateful)
+        config = BiLMConfig.from_json(options_file)
+        bilm = cls(config, stateful=stateful, word_cache_size=word_cache_size)
         load_weights(bilm, weight_file)
         return bilm.freeze()
 
@@ -133,14 +142,17 @@ class BiLM(nn.Module):
         real = flat[:, 0] != 0
         if bool(real.any()):
             words, inverse = torch.unique(flat[real], dim=0, return_inverse=True)
-            # Similar lengths in one chunk let the CNN skip more of the padding tail.
-            by_length = torch.argsort((words != PAD_ID).sum(dim=1))
-            vectors = torch.empty(len(words), out.shape[1], dtype=out.dtype, device=out.device)
-            for start in range(0, len(words), _CNN_CHUNK):
-                chunk = by_length[start : start + _CNN_CHUNK]
-                vectors[chunk] = self.char_cnn(words[chunk])
-            out[real] = vectors[inverse]
+            out[real] = self._cnn(words)[inverse]
         return out.view(*char_ids.shape[:-1], -1)
+
+    def _cnn(self, words: torch.Tensor) -> torch.Tensor:
+        """``(words, proj)`` vectors of distinct words' ids, in chunks of similar length."""
+        by_length = torch.argsort((words != PAD_ID).sum(dim=1))  # shorter tails of padding
+        vectors = torch.empty(len(words), self.config.lstm.projection_dim, dtype=self._dtype, device=words.device)
+        for start in range(0, len(words), _CNN_CHUNK):
+            chunk = by_length[start : start + _CNN_CHUNK]
+            vectors[chunk] = self.char_cnn(words[chunk])
+        return vectors
 
     @property
     def _dtype(self) -> torch.dtype:
@@ -157,21 +169,44 @@ class BiLM(nn.Module):
         Returns:
             The layers and mask.
         """
-        batch, time, _ = char_ids.shape
         mask = char_ids[:, :, 0] != 0  # (batch, time)
+        markers = self.token_embedding(self._markers)  # (2, proj): <S>, </S>
+        return self._contextualize(self.token_embedding(char_ids), mask, markers)
+
+    def _contextualize(self, tokens: torch.Tensor, mask: torch.Tensor, markers: torch.Tensor) -> BiLMOutput:
+        """Run the LSTMs over token vectors ``(batch, time, proj)`` wrapped in the markers."""
+        batch, time, _ = tokens.shape
         lengths = mask.sum(dim=1)
-        rows = torch.arange(batch, device=char_ids.device)
-        marked = char_ids.new_zeros(batch, time + 2, char_ids.shape[2])
-        marked[:, 1 : time + 1] = char_ids
-        marked[:, 0] = self._bos
-        marked[rows, lengths + 1] = self._eos
-        tokens = self.token_embedding(marked)  # (batch, time + 2, proj)
-        outputs, state = self.lstm(tokens, lengths + 2, self._initial_state(batch, tokens))
+        rows = torch.arange(batch, device=tokens.device)
+        marked = tokens.new_zeros(batch, time + 2, tokens.shape[2])
+        marked[:, 1 : time + 1] = tokens * mask.unsqueeze(-1)
+        marked[:, 0] = markers[0]
+        marked[rows, lengths + 1] = markers[1]
+        outputs, state = self.lstm(marked, lengths + 2, self._initial_state(batch, marked))
         if self.stateful:
             self._keep_state(state)
-        layers = torch.stack([torch.cat([tokens, tokens], dim=-1), *outputs], dim=1)
+        layers = torch.stack([torch.cat([marked, marked], dim=-1), *outputs], dim=1)
         layers = layers[:, :, 1 : time + 1] * mask[:, None, :, None]  # (batch, L+1, time, 2*proj)
         return BiLMOutput(layers=layers, mask=mask)
+
+    def _word_vectors(self, words: list[str]) -> torch.Tensor:
+        """``(words, proj)`` token vectors of distinct words, through the word cache."""
+        version = tuple(p._version for p in self.char_cnn.parameters())
+        if version != self._cache_version:  # the weights changed in place: forget
+            self._word_cache.clear()
+            self._cache_version = version
+        cache = self._word_cache
+        missing = [w for w in words if w not in cache]
+        if missing:
+            ids = torch.tensor([self.characters.encode_token(w) for w in missing], device=self._markers.device)
+            for word, vector in zip(missing, self._cnn(ids), strict=True):
+                cache[word] = vector
+        vectors = torch.stack([cache[w] for w in words])
+        for word in words:
+            cache.move_to_end(word)
+        while len(cache) > self.word_cache_size:
+            cache.popitem(last=False)
+        return vectors
 
     def _initial_state(self, batch: int, like: torch.Tensor) -> LstmState | None:
         if not self.stateful or self._state is None:
@@ -218,13 +253,24 @@ class BiLM(nn.Module):
             order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
             batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
         results: list[torch.Tensor | None] = [None] * len(sentences)
-        device = self._bos.device
+        device = self._markers.device
         with torch.inference_mode():
+            markers = self._word_vectors([BOS_TOKEN, EOS_TOKEN])
             for batch in batches:
                 if not batch:
                     continue
-                ids = self.characters.encode_batch([sentences[i] for i in batch]).to(device)
-                layers = self.forward(ids).layers
-                for row, index in enumerate(batch):
-                    results[index] = layers[row, :, : len(sentences[index])].float().clone()
+                vocabulary: dict[str, int] = {}
+                index = [[vocabulary.setdefault(w, len(vocabulary)) for w in sentences[i]] for i in batch]
+                width = max(len(row) for row in index)
+                positions = torch.zeros(len(batch), width, dtype=torch.long)
+                for row, words in enumerate(index):
+                    positions[row, : len(words)] = torch.tensor(words, dtype=torch.long)
+                mask = (torch.arange(width) < torch.tensor([len(r) for r in index]).unsqueeze(1)).to(device)
+                if vocabulary:
+                    tokens = self._word_vectors(list(vocabulary))[positions.to(device)]
+                else:
+                    tokens = markers.new_zeros(len(batch), 0, markers.shape[1])
+                layers = self._contextualize(tokens, mask, markers).layers
+                for row, i in enumerate(batch):
+                    results[i] = layers[row, :, : len(sentences[i])].float().clone()
         return results  # type: ignore[return-value]

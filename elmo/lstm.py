@@ -30,6 +30,8 @@ from elmo.config import LstmConfig
 LstmState = list[tuple[torch.Tensor, torch.Tensor]]
 
 FORGET_BIAS = 1.0
+# Rows (timesteps x sentences) of one input-product multiply.
+_INPUT_ROWS_PER_MULTIPLY = 256
 
 
 class BiLstmStack(nn.Module):
@@ -148,26 +150,33 @@ class BiLstmStack(nn.Module):
         recurrent = self.recurrent_weights[layer]
         projection = self.projections[layer]
         bias = (self.biases[layer] + self.forget_bias).unsqueeze(1)  # (2, 1, 4 * hidden)
-        # Input products of every timestep in one multiply.
-        gates_x = torch.baddbmm(bias, x.reshape(2, time * batch, dim), self.input_weights[layer])
-        gates_x = gates_x.view(2, time, batch, 4 * hidden)
+        input_weight = self.input_weights[layer]
         out = x.new_zeros(2, time, batch, self.config.projection_dim)
-        for t in range(time):
-            n = active[t]
-            if n == 0:
-                break
-            gates = torch.baddbmm(gates_x[:, t, :n], h[:, :n], recurrent)  # (2, n, 4 * hidden)
-            i, f, o = gates[..., : 3 * hidden].sigmoid().chunk(3, dim=-1)
-            cell = torch.addcmul(f * c[:, :n], i, gates[..., 3 * hidden :].tanh())
-            if cell_clip:
-                cell = cell.clamp(-cell_clip, cell_clip)
-            proj = torch.bmm(o * cell.tanh(), projection)  # (2, n, projection_dim)
-            if proj_clip:
-                proj = proj.clamp(-proj_clip, proj_clip)
-            out[:, t, :n] = proj
-            if n == batch:
-                h, c = proj, cell
-            else:  # finished rows keep their last state
-                h = torch.cat([proj, h[:, n:]], dim=1)
-                c = torch.cat([cell, c[:, n:]], dim=1)
+        start = 0
+        while start < time and active[start] > 0:
+            # Input products of a chunk of timesteps in one multiply over the rows still
+            # running: large enough to be efficient, small enough to stay in cache.
+            rows = active[start]
+            stop = min(time, start + max(1, _INPUT_ROWS_PER_MULTIPLY // rows))
+            chunk_x = x[:, start:stop, :rows].reshape(2, (stop - start) * rows, dim)
+            gates_x = torch.baddbmm(bias, chunk_x, input_weight).view(2, stop - start, rows, -1)
+            for t in range(start, stop):
+                n = active[t]
+                if n == 0:
+                    break
+                gates = torch.baddbmm(gates_x[:, t - start, :n], h[:, :n], recurrent)  # (2, n, 4H)
+                i, f, o = gates[..., : 3 * hidden].sigmoid().chunk(3, dim=-1)
+                cell = torch.addcmul(f * c[:, :n], i, gates[..., 3 * hidden :].tanh())
+                if cell_clip:
+                    cell = cell.clamp(-cell_clip, cell_clip)
+                proj = torch.bmm(o * cell.tanh(), projection)  # (2, n, projection_dim)
+                if proj_clip:
+                    proj = proj.clamp(-proj_clip, proj_clip)
+                out[:, t, :n] = proj
+                if n == batch:
+                    h, c = proj, cell
+                else:  # finished rows keep their last state
+                    h = torch.cat([proj, h[:, n:]], dim=1)
+                    c = torch.cat([cell, c[:, n:]], dim=1)
+            start = stop
         return out, h, c

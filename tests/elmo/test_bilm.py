@@ -136,3 +136,39 @@ def test_stateful_rows_keep_state_when_the_batch_shrinks():
     bilm.embed_sentences(SENTENCES[:2])
     assert all(torch.equal(h[:, 2], old) for (h, _), old in zip(bilm._state, state_row_2, strict=True))
     assert bilm._state[0][0].shape[1] == 3
+
+
+def test_word_cache_gives_identical_results_and_follows_weight_changes():
+    bilm = random_bilm(seed=5)
+    first = bilm.embed_sentences(SENTENCES)
+    assert len(bilm._word_cache) == len({w for s in SENTENCES for w in s}) + 2  # + <S>, </S>
+    again = bilm.embed_sentences(SENTENCES)
+    assert all(torch.equal(a, b) for a, b in zip(first, again, strict=True))
+    with torch.no_grad():
+        bilm.char_cnn.projection.mul_(2.0)
+    changed = bilm.embed_sentences(SENTENCES)
+    uncached = BiLM(bilm.config, word_cache_size=0)
+    uncached.load_state_dict(bilm.state_dict())
+    expected = uncached.freeze().embed_sentences(SENTENCES)
+    assert all(torch.equal(a, b) for a, b in zip(changed, expected, strict=True))
+    assert not torch.allclose(changed[0], first[0])
+
+
+def test_word_cache_is_bounded():
+    bilm = random_bilm()
+    bilm.word_cache_size = 5
+    bilm.embed_sentences(SENTENCES)
+    assert len(bilm._word_cache) == 5
+
+
+@pytest.mark.slow
+def test_ten_thousand_token_input_matches_the_reference(elmo_fixtures):
+    from benchmarks.reference_bilm import ReferenceBiLM
+
+    options, weights = elmo_fixtures / "options.json", elmo_fixtures / "lm_weights.hdf5"
+    words = (elmo_fixtures / "vocab_test.txt").read_text(encoding="utf-8").split()
+    sentence = [words[(7 * i) % len(words)] for i in range(10_000)]
+    [actual] = BiLM.from_allennlp(options, weights).embed_sentences([sentence])
+    [expected] = ReferenceBiLM(options, weights).embed_batch([sentence])
+    assert actual.shape == (3, 10_000, 32)
+    assert np.allclose(actual.numpy(), expected.numpy(), atol=1e-6)

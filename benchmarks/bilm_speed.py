@@ -1,0 +1,173 @@
+"""Inference speed of the biLM against the plain reference, on identical weights and sentences.
+
+For each configuration (the released ELMo sizes, random weights written in the AllenNLP
+format) it embeds the same sentences with ``elmo.BiLM.embed_sentences`` and with
+``benchmarks.reference_bilm.ReferenceBiLM`` (the textbook per-timestep loop, batched like
+AllenNLP's ``_ElmoBiLm``), each in a fresh process, and prints tokens/s, the ratio, the
+effective GFLOP/s (model FLOPs per token x tokens/s) against a measured fp32 matrix
+multiply, peak memory and the largest difference between the two outputs.
+
+    python -m benchmarks.bilm_speed                      # both configurations
+    python -m benchmarks.bilm_speed --config small --sentences 500
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+CONFIGS = {
+    # elmo_2x1024_128_2048cnn_1xhighway
+    "small": {"dim": 1024, "projection_dim": 128, "n_highway": 1},
+    # elmo_2x4096_512_2048cnn_2xhighway
+    "original": {"dim": 4096, "projection_dim": 512, "n_highway": 2},
+}
+FILTERS = [[1, 32], [2, 32], [3, 64], [4, 128], [5, 256], [6, 512], [7, 1024]]
+UD_DEV = Path(__file__).resolve().parents[1].parent / "shared/data/ud_english_ewt/en_ewt-ud-dev.conllu"
+
+
+def options(name: str) -> dict:
+    """``options.json`` of a released ELMo size."""
+    c = CONFIGS[name]
+    return {
+        "lstm": {"dim": c["dim"], "projection_dim": c["projection_dim"], "n_layers": 2,
+                 "cell_clip": 3, "proj_clip": 3, "use_skip_connections": True},
+        "char_cnn": {"embedding": {"dim": 16}, "filters": FILTERS, "n_highway": c["n_highway"],
+                     "n_characters": 262, "max_characters_per_token": 50, "activation": "relu"},
+    }
+
+
+def flops_per_token(opts: dict) -> float:
+    """Multiply-adds x 2 of the full computation for one token (elementwise work left out)."""
+    cnn, lstm = opts["char_cnn"], opts["lstm"]
+    chars, dim = cnn["max_characters_per_token"], cnn["embedding"]["dim"]
+    width = sum(n for _, n in cnn["filters"])
+    total = sum(2 * dim * w * n * (chars - w + 1) for w, n in cnn["filters"])
+    total += cnn["n_highway"] * 2 * (2 * width * width)
+    proj, hidden = lstm["projection_dim"], lstm["dim"]
+    total += 2 * width * proj
+    per_direction_layer = 2 * (proj + proj) * 4 * hidden + 2 * hidden * proj
+    return float(total + 2 * lstm["n_layers"] * per_direction_layer)
+
+
+def write_random_model(name: str, folder: Path, seed: int = 0) -> tuple[Path, Path]:
+    """Random weights of a released size, saved as ``options.json`` + ``weights.hdf5``."""
+    from elmo import BiLM, BiLMConfig
+
+    bilm = BiLM(BiLMConfig.from_dict(options(name)))
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in bilm.parameters():
+            fan_in = p.shape[-2] if p.dim() > 1 else p.shape[-1]
+            p.copy_(torch.randn(p.shape, generator=generator) / fan_in**0.5)
+    paths = folder / f"{name}_options.json", folder / f"{name}_weights.hdf5"
+    bilm.save_allennlp(*paths)
+    return paths
+
+
+def load_sentences(limit: int) -> list[list[str]]:
+    """UD English-EWT dev sentences when the data is there, else a fixed synthetic sample."""
+    if UD_DEV.is_file():
+        sentences, current = [], []
+        for line in UD_DEV.read_text(encoding="utf-8").splitlines():
+            columns = line.split("\t")
+            if len(columns) == 10 and columns[0].isdigit():
+                current.append(columns[1])
+            elif not line.strip() and current:
+                sentences.append(current)
+                current = []
+        return sentences[:limit]
+    generator = torch.Generator().manual_seed(0)
+    words = [f"w{i}" for i in range(5000)]
+    lengths = torch.randint(3, 30, (limit,), generator=generator).tolist()
+    return [[words[int(torch.randint(5000, (1,), generator=generator))] for _ in range(n)] for n in lengths]
+
+
+def matmul_gflops(size: int = 2048, seconds: float = 2.0) -> float:
+    """fp32 matrix-multiply throughput of this machine with torch's threads."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    torch.mm(a, b)
+    runs, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        torch.mm(a, b)
+        runs += 1
+    return 2 * size**3 * runs / (time.perf_counter() - start) / 1e9
+
+
+def _measure(kind: str, paths: tuple[str, str], sentences: list[list[str]], batch_size: int, out: str):
+    """Runs in a fresh process so that peak memory is its own."""
+    from benchmarks.reference_bilm import ReferenceBiLM
+    from elmo import BiLM
+
+    if kind == "ours":  # the public API: it groups sentences of similar length itself
+        model = BiLM.from_allennlp(*paths)
+        model.embed_sentences(sentences[:2])  # warm-up
+        start = time.perf_counter()
+        outputs = model.embed_sentences(sentences, batch_size=batch_size)
+    else:  # batches of consecutive sentences, as AllenNLP's users feed them
+        model = ReferenceBiLM(*paths)
+        model.embed_batch(sentences[:2])
+        start = time.perf_counter()
+        outputs = []
+        for i in range(0, len(sentences), batch_size):
+            outputs.extend(model.embed_batch(sentences[i : i + batch_size]))
+    seconds = time.perf_counter() - start
+    torch.save([o[-1] for o in outputs], out)
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    Path(out + ".json").write_text(json.dumps({"seconds": seconds, "peak_mib": peak_mib}))
+
+
+def run(kind: str, paths, sentences, batch_size, folder: Path) -> dict:
+    out = str(folder / f"{kind}.pt")
+    process = multiprocessing.get_context("spawn").Process(
+        target=_measure, args=(kind, tuple(map(str, paths)), sentences, batch_size, out)
+    )
+    process.start()
+    process.join()
+    if process.exitcode != 0:
+        raise RuntimeError(f"{kind} run failed with exit code {process.exitcode}")
+    result = json.loads(Path(out + ".json").read_text())
+    result["top"] = torch.load(out, weights_only=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", choices=[*CONFIGS, "all"], default="all")
+    parser.add_argument("--sentences", type=int, default=320, help="UD-EWT dev sentences embedded")
+    parser.add_argument("--batch-size", type=int, default=32)
+    args = parser.parse_args()
+
+    sentences = load_sentences(args.sentences)
+    tokens = sum(len(s) for s in sentences)
+    peak = matmul_gflops()
+    print(f"machine: {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"fp32 matmul {peak:.1f} GFLOP/s (2048x2048)")
+    print(f"input: {len(sentences)} sentences, {tokens} tokens, batches of {args.batch_size}")
+    names = list(CONFIGS) if args.config == "all" else [args.config]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for name in names:
+            paths = write_random_model(name, folder)
+            gflop = flops_per_token(options(name)) / 1e9
+            results = {kind: run(kind, paths, sentences, args.batch_size, folder) for kind in ("reference", "ours")}
+            diff = max(float((a - b).abs().max()) for a, b in zip(results["ours"]["top"], results["reference"]["top"], strict=True))
+            print(f"\n{name}: {gflop:.3f} GFLOP/token")
+            for kind, r in results.items():
+                rate = tokens / r["seconds"]
+                print(f"  {kind:>9}: {rate:8.0f} tokens/s  {rate * gflop:6.1f} GFLOP/s "
+                      f"({100 * rate * gflop / peak:4.1f}% of matmul)  peak memory {r['peak_mib']:.0f} MiB")
+            speedup = results["reference"]["seconds"] / results["ours"]["seconds"]
+            print(f"  speed-up: {speedup:.2f}x   max |ours - reference| (top layer): {diff:.2e}")
+
+
+if __name__ == "__main__":
+    main()
