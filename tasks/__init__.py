@@ -1,0 +1,1 @@
+"""The benchmark: task readers, embedders, heads, metrics and the run entry point."""
