@@ -106,6 +106,29 @@ class BiLM(nn.Module):
         save_weights(self, weight_file)
         write_json_atomic(options_file, self.config.to_dict())
 
+    def init_weights(self, seed: int = 0) -> BiLM:
+        """Random starting weights for training from scratch; returns ``self``.
+
+        Matrices are drawn with variance ``1 / fan_in``, biases start at zero except the
+        highway carry gates (-2, so each highway layer starts close to the identity, as
+        in bilm-tf); the padded-token row of the character embedding stays zero.
+        """
+        generator = torch.Generator().manual_seed(seed)
+        cnn = self.char_cnn
+        with torch.no_grad():
+            for name, p in self.named_parameters():
+                if p.dim() == 1 or name.startswith("lstm.biases"):
+                    p.zero_()
+                elif name == "char_cnn.char_embedding":
+                    p.copy_(torch.randn(p.shape, generator=generator))
+                    p[0].zero_()
+                else:  # (..., fan_in, fan_out) except convolutions (count, dim, width)
+                    fan_in = p.shape[1] * p.shape[2] if "convolutions" in name else p.shape[-2]
+                    p.copy_(torch.randn(p.shape, generator=generator) / fan_in**0.5)
+            for bias in cnn.highway_carry_bias:
+                bias.fill_(-2.0)
+        return self
+
     def freeze(self) -> BiLM:
         """Eval mode and no gradients for every weight; returns ``self``."""
         self.eval()
@@ -158,22 +181,26 @@ class BiLM(nn.Module):
     def _dtype(self) -> torch.dtype:
         return self.char_cnn.projection.dtype
 
-    def forward(self, char_ids: torch.Tensor) -> BiLMOutput:
+    def forward(self, char_ids: torch.Tensor, keep_markers: bool = False) -> BiLMOutput:
         """All layers for a batch of character ids.
 
         Args:
             char_ids: ``(batch, time, max_characters)`` ids from ``CharacterEncoder``;
                 each row's tokens first, then all-zero padding. No sentence markers: they
-                are added here and removed from the output.
+                are added here.
+            keep_markers: keep the ``<S>`` and ``</S>`` positions in the output (language-
+                model training reads them); the time axis is then ``time + 2`` long.
 
         Returns:
             The layers and mask.
         """
         mask = char_ids[:, :, 0] != 0  # (batch, time)
         markers = self.token_embedding(self._markers)  # (2, proj): <S>, </S>
-        return self._contextualize(self.token_embedding(char_ids), mask, markers)
+        return self._contextualize(self.token_embedding(char_ids), mask, markers, keep_markers)
 
-    def _contextualize(self, tokens: torch.Tensor, mask: torch.Tensor, markers: torch.Tensor) -> BiLMOutput:
+    def _contextualize(
+        self, tokens: torch.Tensor, mask: torch.Tensor, markers: torch.Tensor, keep_markers: bool = False
+    ) -> BiLMOutput:
         """Run the LSTMs over token vectors ``(batch, time, proj)`` wrapped in the markers."""
         batch, time, _ = tokens.shape
         lengths = mask.sum(dim=1)
@@ -186,6 +213,9 @@ class BiLM(nn.Module):
         if self.stateful:
             self._keep_state(state)
         layers = torch.stack([torch.cat([marked, marked], dim=-1), *outputs], dim=1)
+        if keep_markers:
+            marked_mask = torch.arange(time + 2, device=mask.device) < (lengths + 2).unsqueeze(1)
+            return BiLMOutput(layers=layers * marked_mask[:, None, :, None], mask=marked_mask)
         layers = layers[:, :, 1 : time + 1] * mask[:, None, :, None]  # (batch, L+1, time, 2*proj)
         return BiLMOutput(layers=layers, mask=mask)
 

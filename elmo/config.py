@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -167,7 +168,7 @@ class _OptionReader:
     def get(self, key: str, default: Any = _MISSING) -> Any:
         node: Any = self.options
         for part in key.split("."):
-            if not isinstance(node, dict) or part not in node:
+            if not isinstance(node, Mapping) or part not in node:
                 if default is self._MISSING:
                     raise OptionsError(f"{self.source}: missing key '{key}'")
                 return default

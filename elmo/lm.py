@@ -1,0 +1,136 @@
+"""The biLM's pretraining objective (Peters et al., 2018, eq. 1)::
+
+    sum_k  log p(t_k | t_1..t_{k-1}; Θ_x, Θ->_LSTM, Θ_s) + log p(t_k | t_{k+1}..t_N; Θ_x, Θ<-_LSTM, Θ_s)
+
+Both directions share the token layer Θ_x and the softmax Θ_s. Every sentence is wrapped in
+``<S> ... </S>`` and starts from a zero state, exactly as the benchmark later runs the biLM:
+the forward LM reads ``<S> w_1 .. w_n`` and predicts ``w_1 .. w_n </S>``, the backward LM
+reads ``w_1 .. w_n </S>`` backwards and predicts ``<S> w_1 .. w_n``. The softmax is an
+adaptive softmax (Grave et al., 2017): exact log-probabilities, so held-out perplexity is
+the real one, at a fraction of the cost of a full softmax over a large vocabulary.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import lightning as L
+import torch
+from torch import nn
+
+from elmo.bilm import BiLM
+from elmo.config import BiLMConfig
+
+
+class NonFiniteLossError(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+class BiLanguageModel(L.LightningModule):
+    """Forward and backward language models over one ``BiLM``, for Lightning.
+
+    Args:
+        options: the biLM's ``options.json`` content.
+        vocab_size: output vocabulary size (ids sorted by frequency, specials first).
+        cutoffs: adaptive-softmax cluster boundaries, each below ``vocab_size``.
+        learning_rate: peak Adam learning rate.
+        warmup_steps: linear warm-up steps, then inverse square-root decay.
+        seed: seed of the initial weights.
+    """
+
+    def __init__(
+        self,
+        options: dict[str, Any],
+        vocab_size: int,
+        cutoffs: list[int],
+        learning_rate: float = 2e-3,
+        warmup_steps: int = 200,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.bilm = BiLM(BiLMConfig.from_dict(options), word_cache_size=0).init_weights(seed)
+        self.projection_dim = self.bilm.config.lstm.projection_dim
+        cutoffs = [c for c in cutoffs if c < vocab_size - 1]
+        self.softmax = nn.AdaptiveLogSoftmaxWithLoss(self.projection_dim, vocab_size, cutoffs, div_value=4.0)
+        self.data_position = 0  # training batches consumed; saved in checkpoints
+        self.tokens_trained = 0  # targets per direction trained on; saved in checkpoints
+        self._tokens_seen = 0
+        self._clock = time.perf_counter()
+        self._eval_sums = torch.zeros(3, dtype=torch.float64)
+
+    def negative_log_likelihoods(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, int]:
+        """Summed NLL of the forward and backward LM over a batch, and the number of targets."""
+        out = self.bilm(batch["char_ids"], keep_markers=True)
+        top = out.layers[:, -1]  # (batch, time + 2, 2 * proj)
+        targets = batch["targets"]  # (batch, time + 2): <S> w_1 .. w_n </S>, -1 padding
+        # Forward: position k predicts token k + 1; backward: position k predicts token k - 1.
+        forward_states = top[:, :-1, : self.projection_dim]
+        backward_states = top[:, 1:, self.projection_dim :]
+        forward_targets, backward_targets = targets[:, 1:], targets[:, :-1]
+        valid = forward_targets >= 0  # the same positions for both directions
+        count = int(valid.sum())
+        forward = self._nll(forward_states[valid], forward_targets[valid])
+        backward = self._nll(backward_states[valid], backward_targets[valid])
+        return forward, backward, count
+
+    def _nll(self, states: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return -self.softmax(states, targets).output.sum()
+
+    def training_step(self, batch: tuple[int, dict[str, torch.Tensor]], batch_idx: int) -> torch.Tensor:
+        position, data = batch
+        forward, backward, count = self.negative_log_likelihoods(data)
+        loss = (forward + backward) / (2 * count)
+        if not torch.isfinite(loss):
+            raise NonFiniteLossError(
+                f"training loss is {loss.item()} at step {self.global_step} (batch {position}); "
+                "lower the learning rate or the gradient clipping value"
+            )
+        self.data_position = position + 1
+        self.tokens_trained += count
+        self._tokens_seen += count
+        elapsed = time.perf_counter() - self._clock
+        self.log("train/loss", loss, prog_bar=True)
+        self.log("train/tokens_per_s", self._tokens_seen / max(elapsed, 1e-9), prog_bar=True)
+        return loss
+
+    def on_train_epoch_start(self) -> None:
+        self._tokens_seen, self._clock = 0, time.perf_counter()
+
+    def on_validation_epoch_start(self) -> None:
+        self._eval_sums.zero_()
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        forward, backward, count = self.negative_log_likelihoods(batch)
+        self._eval_sums += torch.tensor([forward.item(), backward.item(), count], dtype=torch.float64)
+
+    def on_validation_epoch_end(self) -> None:
+        forward, backward, count = self._eval_sums.tolist()
+        if count:
+            for name, value in held_out_perplexities(forward, backward, count).items():
+                self.log(f"val/{name}", value, prog_bar=name == "ppl")
+
+    def configure_optimizers(self) -> dict[str, Any]:
+        optimizer = torch.optim.Adam(self.parameters(), lr=self.hparams.learning_rate)
+        warmup = max(1, self.hparams.warmup_steps)
+        schedule = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: min((step + 1) / warmup, math.sqrt(warmup / (step + 1)))
+        )
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["data_position"] = self.data_position
+        checkpoint["tokens_trained"] = self.tokens_trained
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self.data_position = checkpoint.get("data_position", 0)
+        self.tokens_trained = checkpoint.get("tokens_trained", 0)
+
+
+def held_out_perplexities(forward_nll: float, backward_nll: float, count: float) -> dict[str, float]:
+    """Perplexity of each direction and their mean, from summed NLLs over ``count`` targets."""
+    ppl_forward = math.exp(forward_nll / count)
+    ppl_backward = math.exp(backward_nll / count)
+    return {"ppl_forward": ppl_forward, "ppl_backward": ppl_backward, "ppl": (ppl_forward + ppl_backward) / 2}

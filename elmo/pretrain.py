@@ -1,0 +1,142 @@
+"""``elmo-pretrain``: train a biLM on raw text and export it in the AllenNLP format.
+
+    elmo-pretrain                                    # conf/pretrain.yaml as it is
+    elmo-pretrain corpus=[my_text/] trainer.max_time=00:02:00:00 output_dir=runs/mine
+
+The run tokenizes the corpus once (kept in ``prepared_dir``), trains with Lightning
+(progress bar, held-out perplexity and a checkpoint every ``trainer.val_check_interval``
+steps, gradient clipping, fixed seed), resumes from ``output_dir/checkpoints/last.ckpt``
+when it exists, and finally writes ``output_dir/export/``: ``options.json`` +
+``weights.hdf5`` (the biLM, loadable by AllenNLP and ``BiLM.from_allennlp``), the
+``vocab.txt`` and ``softmax.hdf5`` of the language model, and ``metrics.json``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import h5py
+import hydra
+import lightning as L
+import torch
+from omegaconf import DictConfig, OmegaConf
+from torch.utils.data import DataLoader, IterableDataset
+
+from elmo.bilm import BiLM
+from elmo.corpus import Vocabulary
+from elmo.io import atomic_path, write_json_atomic
+from elmo.lm import BiLanguageModel, held_out_perplexities
+from elmo.lm_data import LanguageModelBatches, TokenizedCorpus, build_vocabulary, prepare_corpus
+
+logger = logging.getLogger(__name__)
+
+CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+
+
+class _TrainingStream(IterableDataset):
+    """Endless training batches, starting where the module's checkpoint left off."""
+
+    def __init__(self, batches: LanguageModelBatches, module: BiLanguageModel) -> None:
+        self.batches = batches
+        self.module = module
+
+    def __iter__(self):
+        return self.batches.iterate(self.module.data_position)
+
+
+def save_softmax(model: BiLanguageModel, path: str | os.PathLike[str]) -> None:
+    """The adaptive softmax's tensors, one HDF5 dataset per state-dict key."""
+    with atomic_path(path) as temp, h5py.File(temp, "w") as f:
+        f.attrs["cutoffs"] = model.softmax.cutoffs[:-1]
+        for name, tensor in model.softmax.state_dict().items():
+            f.create_dataset(name, data=tensor.detach().cpu().numpy())
+
+
+def load_language_model(folder: str | os.PathLike[str]) -> tuple[BiLanguageModel, Vocabulary]:
+    """The biLM and softmax of an exported folder, for scoring text (no pickle is read)."""
+    folder = Path(folder)
+    bilm = BiLM.from_allennlp(folder / "options.json", folder / "weights.hdf5")
+    vocabulary = Vocabulary.load(folder / "vocab.txt")
+    with h5py.File(folder / "softmax.hdf5", "r") as f:
+        cutoffs = [int(c) for c in f.attrs["cutoffs"]]
+        state = {name: torch.from_numpy(f[name][...]) for name in f}
+    model = BiLanguageModel(bilm.config.to_dict(), len(vocabulary), cutoffs)
+    model.bilm = bilm
+    model.softmax.load_state_dict(state)
+    return model.eval(), vocabulary
+
+
+@torch.no_grad()
+def evaluate(model: BiLanguageModel, batches: LanguageModelBatches) -> dict[str, float]:
+    """Held-out perplexity of each direction over every batch of ``batches``."""
+    model.eval()
+    forward = backward = 0.0
+    count = 0
+    for indices in batches.evaluation():
+        f, b, n = model.negative_log_likelihoods(batches.make_batch(indices))
+        forward, backward, count = forward + f.item(), backward + b.item(), count + n
+    return held_out_perplexities(forward, backward, count) | {"heldout_tokens": count}
+
+
+def run(cfg: DictConfig) -> dict[str, Any]:
+    """Prepare, train, export; returns the final metrics."""
+    L.seed_everything(cfg.seed, workers=True)
+    output = Path(cfg.output_dir)
+    corpus = prepare_corpus(
+        list(cfg.corpus), cfg.prepared_dir, cfg.heldout_fraction, cfg.seed, cfg.max_corpus_tokens
+    )
+    vocabulary = build_vocabulary(corpus, cfg.vocab_size)
+    options = OmegaConf.to_container(cfg.model, resolve=True)
+    common = {"max_tokens": cfg.batch_tokens, "max_length": cfg.max_length,
+              "max_characters": options["char_cnn"]["max_characters_per_token"]}
+    train = LanguageModelBatches(corpus, vocabulary, "train", seed=cfg.seed, **common)
+    heldout = LanguageModelBatches(corpus, vocabulary, "heldout", max_sentences=cfg.heldout_sentences, **common)
+    model = BiLanguageModel(options, len(vocabulary), list(cfg.cutoffs), cfg.learning_rate, cfg.warmup_steps, cfg.seed)
+    logger.info("biLM parameters: %d, vocabulary: %d, train pieces: %d", sum(p.numel() for p in model.bilm.parameters()), len(vocabulary), len(train.pieces))
+
+    checkpoints = output / "checkpoints"
+    last = checkpoints / "last.ckpt"
+    trainer = L.Trainer(
+        **OmegaConf.to_container(cfg.trainer, resolve=True),
+        accelerator="cpu",
+        default_root_dir=output,
+        logger=L.pytorch.loggers.CSVLogger(output, name="logs"),
+        callbacks=[L.pytorch.callbacks.ModelCheckpoint(dirpath=checkpoints, save_last=True, every_n_train_steps=cfg.trainer.val_check_interval)],
+        num_sanity_val_steps=0,
+    )
+    val_batches = [heldout.make_batch(b) for b in heldout.evaluation()]
+    started = time.perf_counter()
+    trainer.fit(
+        model,
+        DataLoader(_TrainingStream(train, model), batch_size=None),
+        DataLoader(val_batches, batch_size=None),
+        ckpt_path=str(last) if last.is_file() else None,
+    )
+    export = output / "export"
+    model.bilm.save_allennlp(export / "options.json", export / "weights.hdf5")
+    vocabulary.save(export / "vocab.txt")
+    save_softmax(model, export / "softmax.hdf5")
+    metrics = evaluate(model, heldout) | {
+        "steps": trainer.global_step,
+        "train_tokens": model.tokens_trained,
+        "train_seconds_this_run": time.perf_counter() - started,
+        "parameters": sum(p.numel() for p in model.bilm.parameters()),
+        "vocab_size": len(vocabulary),
+    }
+    write_json_atomic(export / "metrics.json", metrics)
+    logger.info("exported to %s: %s", export, metrics)
+    return metrics
+
+
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="pretrain")
+def main(cfg: DictConfig) -> None:
+    """Console entry point ``elmo-pretrain``."""
+    run(cfg)
+
+
+if __name__ == "__main__":
+    main()
