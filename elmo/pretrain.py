@@ -120,7 +120,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     model.bilm.save_allennlp(export / "options.json", export / "weights.hdf5")
     vocabulary.save(export / "vocab.txt")
     save_softmax(model, export / "softmax.hdf5")
-    metrics = evaluate(model, heldout) | {
+    everything_heldout = LanguageModelBatches(corpus, vocabulary, "heldout", **common)
+    metrics = evaluate(model, everything_heldout) | {
         "steps": trainer.global_step,
         "train_tokens": model.tokens_trained,
         "train_seconds_this_run": time.perf_counter() - started,
@@ -130,6 +131,35 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     write_json_atomic(export / "metrics.json", metrics)
     logger.info("exported to %s: %s", export, metrics)
     return metrics
+
+
+def perplexity_main(argv: list[str] | None = None) -> None:
+    """Console entry point ``elmo-perplexity``: held-out perplexity of an exported model."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        description="Held-out perplexity, forward and backward, of a model exported by elmo-pretrain."
+    )
+    parser.add_argument("model", help="folder with options.json, weights.hdf5, vocab.txt, softmax.hdf5")
+    parser.add_argument("--corpus", nargs="+", default=["../shared/data/corpus"])
+    parser.add_argument("--prepared-dir", default=".cache/prepared_corpus")
+    parser.add_argument("--heldout-fraction", type=float, default=0.01)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max-sentences", type=int, default=None, help="score only the first held-out sentences")
+    parser.add_argument("--batch-tokens", type=int, default=4096)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    model, vocabulary = load_language_model(args.model)
+    corpus = prepare_corpus(args.corpus, args.prepared_dir, args.heldout_fraction, args.seed)
+    heldout = LanguageModelBatches(
+        corpus, vocabulary, "heldout", max_tokens=args.batch_tokens, max_sentences=args.max_sentences,
+        max_characters=model.bilm.config.char_cnn.max_characters_per_token,
+    )
+    metrics = evaluate(model, heldout)
+    print(
+        f"held-out perplexity: forward {metrics['ppl_forward']:.2f}, backward {metrics['ppl_backward']:.2f}, "
+        f"mean {metrics['ppl']:.2f} over {metrics['heldout_tokens']} tokens per direction"
+    )
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="pretrain")

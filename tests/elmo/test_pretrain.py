@@ -100,11 +100,22 @@ def test_export_reloads_with_identical_outputs(trained):
     from elmo.lm_data import TokenizedCorpus
 
     corpus = TokenizedCorpus.load(cfg.prepared_dir)
-    heldout = LanguageModelBatches(corpus, vocabulary, "heldout", max_tokens=cfg.batch_tokens,
-                                   max_sentences=cfg.heldout_sentences)
+    heldout = LanguageModelBatches(corpus, vocabulary, "heldout", max_tokens=cfg.batch_tokens)
     again = evaluate(model, heldout)
     assert again["ppl_forward"] == pytest.approx(metrics["ppl_forward"], rel=1e-6)
     assert again["ppl_backward"] == pytest.approx(metrics["ppl_backward"], rel=1e-6)
+
+
+def test_perplexity_command_recomputes_the_reported_figures(trained, capsys):
+    from elmo.pretrain import perplexity_main
+
+    cfg, metrics = trained
+    perplexity_main([
+        str(Path(cfg.output_dir) / "export"), "--corpus", *cfg.corpus, "--prepared-dir", cfg.prepared_dir,
+        "--heldout-fraction", str(cfg.heldout_fraction), "--batch-tokens", str(cfg.batch_tokens),
+    ])
+    printed = capsys.readouterr().out
+    assert f"forward {metrics['ppl_forward']:.2f}, backward {metrics['ppl_backward']:.2f}" in printed
 
 
 def test_interrupted_run_resumes_to_the_same_weights(tmp_path):
