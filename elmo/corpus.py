@@ -52,6 +52,7 @@ SPECIAL_TOKENS = (BOS, EOS, UNK)
 
 PathLike = str | os.PathLike[str]
 CorpusPaths = PathLike | Sequence[PathLike]
+EncodingErrors = Literal["strict", "replace"]
 
 # Typographic quotes would otherwise stay glued to contractions ("don’t") and give a second
 # spelling of every quote token; the em dash becomes the PTB "--".
@@ -189,11 +190,14 @@ def corpus_files(paths: CorpusPaths) -> list[Path]:
     return files
 
 
-def iter_paragraphs(paths: CorpusPaths) -> Iterator[str]:
+def iter_paragraphs(paths: CorpusPaths, errors: EncodingErrors = "strict") -> Iterator[str]:
     """Streams the paragraphs of a corpus, each joined onto one line.
 
     Args:
         paths: As for :func:`corpus_files`.
+        errors: ``"strict"`` fails on the first byte that is not UTF-8; ``"replace"`` reads it as
+            U+FFFD and logs a warning naming the file, line and byte (Reuters-21578 has one such
+            byte, in ``test/17980``).
 
     Returns:
         An iterator over paragraphs, the wrapped lines of each joined onto one line.
@@ -202,13 +206,15 @@ def iter_paragraphs(paths: CorpusPaths) -> Iterator[str]:
         CorpusError: A path is missing (at the call), or, while iterating, a file is not UTF-8
             (naming the line and byte offset) or a compressed file or archive is corrupt.
     """
-    return itertools.chain.from_iterable(map(_file_paragraphs, corpus_files(paths)))
+    files = _checked_files(paths, errors)
+    return itertools.chain.from_iterable(_file_paragraphs(path, errors) for path in files)
 
 
 def iter_sentences(
     paths: CorpusPaths,
     part: Literal["all", "train", "heldout"] = "all",
     split: HeldOutSplit | None = None,
+    errors: EncodingErrors = "strict",
 ) -> Iterator[list[str]]:
     """Streams the tokenized sentences of a corpus without holding it in memory.
 
@@ -216,6 +222,7 @@ def iter_sentences(
         paths: As for :func:`corpus_files`.
         part: Every sentence, or only those on one side of ``split``.
         split: The held-out split; ``HeldOutSplit()`` when not given.
+        errors: As for :func:`iter_paragraphs`.
 
     Returns:
         An iterator over token lists.
@@ -226,8 +233,8 @@ def iter_sentences(
     """
     if part not in ("all", "train", "heldout"):
         raise ValueError(f"part must be 'all', 'train' or 'heldout', got {part!r}")
-    files = corpus_files(paths)
-    return _sentences(files, part, split or HeldOutSplit())
+    files = _checked_files(paths, errors)
+    return _sentences(files, part, split or HeldOutSplit(), errors)
 
 
 def count_words(sentences: Iterable[Sequence[str]]) -> Counter[str]:
@@ -367,6 +374,12 @@ class Vocabulary:
         return known / total
 
 
+def _checked_files(paths: CorpusPaths, errors: str) -> list[Path]:
+    if errors not in ("strict", "replace"):
+        raise ValueError(f"errors must be 'strict' or 'replace', got {errors!r}")
+    return corpus_files(paths)
+
+
 def _as_path_list(paths: CorpusPaths) -> list[Path]:
     if isinstance(paths, (str, os.PathLike)):
         return [Path(paths)]
@@ -389,11 +402,13 @@ def _is_text(name: str) -> bool:
     )
 
 
-def _sentences(files: list[Path], part: str, split: HeldOutSplit) -> Iterator[list[str]]:
+def _sentences(
+    files: list[Path], part: str, split: HeldOutSplit, errors: EncodingErrors
+) -> Iterator[list[str]]:
     seen_tokens = False
     for path in files:
         file_tokens = 0
-        for paragraph in _file_paragraphs(path):
+        for paragraph in _file_paragraphs(path, errors):
             for tokens in tokenize_paragraph(paragraph):
                 file_tokens += len(tokens)
                 if part == "all" or split.is_heldout(tokens) == (part == "heldout"):
@@ -406,20 +421,20 @@ def _sentences(files: list[Path], part: str, split: HeldOutSplit) -> Iterator[li
         raise CorpusError(f"empty corpus: no tokens in {names}")
 
 
-def _file_paragraphs(path: Path) -> Iterator[str]:
-    logger.info("reading %s", path)
+def _file_paragraphs(path: Path, errors: EncodingErrors) -> Iterator[str]:
+    logger.debug("reading %s", path)
     try:
         if _is_archive(path.name):
-            yield from _archive_paragraphs(path)
+            yield from _archive_paragraphs(path, errors)
         else:
             opener = _COMPRESSED.get(path.suffix.lower(), open)
             with opener(path, "rb") as stream:
-                yield from _paragraphs(stream, str(path))
+                yield from _paragraphs(stream, str(path), errors)
     except _READ_ERRORS as error:
         raise CorpusError(f"cannot read {path}: {error}") from error
 
 
-def _archive_paragraphs(path: Path) -> Iterator[str]:
+def _archive_paragraphs(path: Path, errors: EncodingErrors) -> Iterator[str]:
     # "r|*" reads the archive as a stream (no seeking back), so members come in archive order and
     # each one must be consumed before the next.
     with tarfile.open(path, mode="r|*") as archive:
@@ -431,10 +446,10 @@ def _archive_paragraphs(path: Path) -> Iterator[str]:
             opener = _COMPRESSED.get(PurePosixPath(member.name).suffix.lower())
             if stream is not None:
                 with opener(stream, "rb") if opener else stream as text:
-                    yield from _paragraphs(text, f"{path}:{member.name}")
+                    yield from _paragraphs(text, f"{path}:{member.name}", errors)
 
 
-def _paragraphs(stream: IO[bytes], name: str) -> Iterator[str]:
+def _paragraphs(stream: IO[bytes], name: str, errors: EncodingErrors) -> Iterator[str]:
     # Lines are decoded one by one, not through a text wrapper, so that an encoding error can
     # name its line and byte offset.
     lines: list[str] = []
@@ -445,9 +460,11 @@ def _paragraphs(stream: IO[bytes], name: str) -> Iterator[str]:
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as error:
-            raise CorpusError(
-                f"{name}: line {number} (byte {offset + error.start}) is not UTF-8"
-            ) from error
+            message = f"{name}: line {number} (byte {offset + error.start}) is not UTF-8"
+            if errors == "strict":
+                raise CorpusError(message) from error
+            logger.warning("%s; read as U+FFFD", message)
+            line = raw.decode("utf-8", errors="replace")
         offset += len(raw)
         if number == 1:
             line = line.removeprefix("\ufeff")

@@ -90,6 +90,7 @@ def prepare_corpus(
     heldout_fraction: float = 0.01,
     seed: int = 0,
     max_tokens: int | None = None,
+    encoding_errors: str = "strict",
 ) -> TokenizedCorpus:
     """Tokenize a raw corpus once and store it in ``folder``.
 
@@ -99,13 +100,21 @@ def prepare_corpus(
         heldout_fraction: share of sentences held out, chosen by a keyed hash.
         seed: key of the held-out hash.
         max_tokens: stop after about this many tokens (for quick runs).
+        encoding_errors: ``"strict"`` stops at a byte that is not UTF-8, naming the file,
+            line and byte; ``"replace"`` reads it as U+FFFD and logs a warning.
 
     Raises:
         CorpusError: a missing, empty or non-UTF-8 corpus file, named.
     """
     folder = Path(folder)
     sources = [str(p) for p in (paths if isinstance(paths, list) else [paths])]
-    meta = {"sources": sources, "heldout_fraction": heldout_fraction, "seed": seed, "max_tokens": max_tokens}
+    meta = {
+        "sources": sources,
+        "heldout_fraction": heldout_fraction,
+        "seed": seed,
+        "max_tokens": max_tokens,
+        "encoding_errors": encoding_errors,
+    }
     if (folder / "meta.json").is_file():
         stored = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         if {k: stored.get(k) for k in meta} == meta:
@@ -114,7 +123,7 @@ def prepare_corpus(
     split = HeldOutSplit(fraction=heldout_fraction, seed=seed)
     ids: dict[str, int] = {}
     tokens, offsets, heldout = array("i"), array("q", [0]), array("b")
-    for sentence in iter_sentences(sources, split=split):
+    for sentence in iter_sentences(sources, split=split, errors=encoding_errors):
         tokens.extend(ids.setdefault(word, len(ids)) for word in sentence)
         offsets.append(len(tokens))
         heldout.append(split.is_heldout(sentence))

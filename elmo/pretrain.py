@@ -87,7 +87,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     L.seed_everything(cfg.seed, workers=True)
     output = Path(cfg.output_dir)
     corpus = prepare_corpus(
-        list(cfg.corpus), cfg.prepared_dir, cfg.heldout_fraction, cfg.seed, cfg.max_corpus_tokens
+        list(cfg.corpus), cfg.prepared_dir, cfg.heldout_fraction, cfg.seed, cfg.max_corpus_tokens,
+        cfg.encoding_errors,
     )
     vocabulary = build_vocabulary(corpus, cfg.vocab_size)
     options = OmegaConf.to_container(cfg.model, resolve=True)
@@ -145,12 +146,16 @@ def perplexity_main(argv: list[str] | None = None) -> None:
     parser.add_argument("--prepared-dir", default=".cache/prepared_corpus")
     parser.add_argument("--heldout-fraction", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max-corpus-tokens", type=int, default=None, help="as the training run's max_corpus_tokens")
+    parser.add_argument("--encoding-errors", choices=["strict", "replace"], default="strict")
     parser.add_argument("--max-sentences", type=int, default=None, help="score only the first held-out sentences")
     parser.add_argument("--batch-tokens", type=int, default=4096)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     model, vocabulary = load_language_model(args.model)
-    corpus = prepare_corpus(args.corpus, args.prepared_dir, args.heldout_fraction, args.seed)
+    corpus = prepare_corpus(
+        args.corpus, args.prepared_dir, args.heldout_fraction, args.seed, args.max_corpus_tokens, args.encoding_errors
+    )
     heldout = LanguageModelBatches(
         corpus, vocabulary, "heldout", max_tokens=args.batch_tokens, max_sentences=args.max_sentences,
         max_characters=model.bilm.config.char_cnn.max_characters_per_token,

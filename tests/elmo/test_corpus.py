@@ -219,6 +219,25 @@ def test_sentences_are_streamed_before_the_whole_file_is_read(tmp_path: Path) ->
         list(sentences)
 
 
+def test_replace_reads_past_a_bad_byte_and_names_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "latin1.txt"
+    path.write_bytes("Good line.\nA caf\u00e9 here.\n".encode("latin-1"))
+    with caplog.at_level(logging.WARNING, logger="elmo.corpus"):
+        assert list(iter_sentences(path, errors="replace")) == [
+            ["Good", "line", "."],
+            ["A", "caf\ufffd", "here", "."],
+        ]
+    assert [record.getMessage() for record in caplog.records] == [
+        f"{path}: line 2 (byte 16) is not UTF-8; read as U+FFFD"
+    ]
+    with pytest.raises(CorpusError, match=r"latin1\.txt: line 2 \(byte 16\) is not UTF-8"):
+        list(iter_paragraphs(path))
+    with pytest.raises(ValueError, match="errors"):
+        iter_paragraphs(path, errors="ignore")
+
+
 def test_missing_path_fails_at_the_call(tmp_path: Path) -> None:
     with pytest.raises(CorpusError, match=r"corpus path not found: .*nowhere\.txt"):
         iter_sentences([tmp_path / "nowhere.txt"])
