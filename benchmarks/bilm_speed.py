@@ -125,15 +125,30 @@ def _measure(kind: str, paths: tuple[str, str], sentences: list[list[str]], batc
     Path(out + ".json").write_text(json.dumps({"seconds": seconds, "peak_mib": peak_mib}))
 
 
-def run(kind: str, paths, sentences, batch_size, folder: Path) -> dict:
-    out = str(folder / f"{kind}.pt")
-    process = multiprocessing.get_context("spawn").Process(
-        target=_measure, args=(kind, tuple(map(str, paths)), sentences, batch_size, out)
-    )
+def _measure_long(paths: tuple[str, str], sentence: list[str], out: str):
+    """One very long sentence through the public API, in a fresh process."""
+    from elmo import BiLM
+
+    model = BiLM.from_allennlp(*paths)
+    start = time.perf_counter()
+    [layers] = model.embed_sentences([sentence])
+    seconds = time.perf_counter() - start
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    finite = bool(torch.isfinite(layers).all())
+    Path(out).write_text(json.dumps({"seconds": seconds, "peak_mib": peak_mib, "shape": list(layers.shape), "finite": finite}))
+
+
+def _in_process(target, args) -> None:
+    process = multiprocessing.get_context("spawn").Process(target=target, args=args)
     process.start()
     process.join()
     if process.exitcode != 0:
-        raise RuntimeError(f"{kind} run failed with exit code {process.exitcode}")
+        raise RuntimeError(f"{target.__name__} failed with exit code {process.exitcode}")
+
+
+def run(kind: str, paths, sentences, batch_size, folder: Path) -> dict:
+    out = str(folder / f"{kind}.pt")
+    _in_process(_measure, (kind, tuple(map(str, paths)), sentences, batch_size, out))
     result = json.loads(Path(out + ".json").read_text())
     result["top"] = torch.load(out, weights_only=True)
     return result
@@ -144,6 +159,7 @@ def main() -> None:
     parser.add_argument("--config", choices=[*CONFIGS, "all"], default="all")
     parser.add_argument("--sentences", type=int, default=320, help="UD-EWT dev sentences embedded")
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--long", type=int, default=10_000, help="tokens of one long sentence embedded by ours (0: skip)")
     args = parser.parse_args()
 
     sentences = load_sentences(args.sentences)
@@ -167,6 +183,14 @@ def main() -> None:
                       f"({100 * rate * gflop / peak:4.1f}% of matmul)  peak memory {r['peak_mib']:.0f} MiB")
             speedup = results["reference"]["seconds"] / results["ours"]["seconds"]
             print(f"  speed-up: {speedup:.2f}x   max |ours - reference| (top layer): {diff:.2e}")
+            if args.long:
+                words = [w for s in sentences for w in s]
+                long_sentence = [words[i % len(words)] for i in range(args.long)]
+                out = folder / "long.json"
+                _in_process(_measure_long, (tuple(map(str, paths)), long_sentence, str(out)))
+                r = json.loads(out.read_text())
+                print(f"  one {args.long}-token sentence: {r['seconds']:.1f} s, output {r['shape']}, "
+                      f"all finite: {r['finite']}, peak memory {r['peak_mib']:.0f} MiB")
 
 
 if __name__ == "__main__":
