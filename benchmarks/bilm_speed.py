@@ -76,15 +76,9 @@ def write_random_model(name: str, folder: Path, seed: int = 0) -> tuple[Path, Pa
 def load_sentences(limit: int) -> list[list[str]]:
     """UD English-EWT dev sentences when the data is there, else a fixed synthetic sample."""
     if UD_DEV.is_file():
-        sentences, current = [], []
-        for line in UD_DEV.read_text(encoding="utf-8").splitlines():
-            columns = line.split("\t")
-            if len(columns) == 10 and columns[0].isdigit():
-                current.append(columns[1])
-            elif not line.strip() and current:
-                sentences.append(current)
-                current = []
-        return sentences[:limit]
+        from tasks.readers import read_conllu
+
+        return [s.tokens for s in read_conllu(UD_DEV, max_samples=limit)]
     generator = torch.Generator().manual_seed(0)
     words = [f"w{i}" for i in range(5000)]
     lengths = torch.randint(3, 30, (limit,), generator=generator).tolist()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
+from pathlib import Path
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -28,6 +29,9 @@ from elmo.config import BiLMConfig
 from elmo.io import write_json_atomic
 from elmo.lstm import BiLstmStack, LstmState
 from elmo.weights import load_weights, save_weights
+
+#: The biLM shipped with the package (weights, vocabulary, softmax and model card).
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "models" / "default"
 
 # Distinct words put through the character CNN at once: bounds its activations
 # (words x filters x characters floats) on long inputs.
@@ -98,6 +102,16 @@ class BiLM(nn.Module):
         bilm = cls(config, stateful=stateful, word_cache_size=word_cache_size)
         load_weights(bilm, weight_file)
         return bilm.freeze()
+
+    @classmethod
+    def default(cls, stateful: bool = False, word_cache_size: int = 50_000) -> BiLM:
+        """The biLM pretrained by this project and shipped with it (``elmo/models/default``), frozen."""
+        return cls.from_allennlp(
+            DEFAULT_MODEL_DIR / "options.json",
+            DEFAULT_MODEL_DIR / "weights.hdf5",
+            stateful=stateful,
+            word_cache_size=word_cache_size,
+        )
 
     def save_allennlp(
         self, options_file: str | os.PathLike[str], weight_file: str | os.PathLike[str]
