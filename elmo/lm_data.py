@@ -15,7 +15,7 @@ import logging
 import os
 import random
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +61,47 @@ class TokenizedCorpus:
         in_train = np.repeat(~self.heldout, lengths)
         counts = np.bincount(self.tokens[in_train], minlength=len(self.types))
         return {w: int(c) for w, c in zip(self.types, counts, strict=True) if c}
+
+    @classmethod
+    def from_sentences(
+        cls,
+        sentences: Iterable[Sequence[str]],
+        is_heldout: Callable[[Sequence[str]], bool],
+        max_tokens: int | None = None,
+    ) -> TokenizedCorpus:
+        """Build the arrays from tokenized sentences, streamed.
+
+        Args:
+            sentences: token lists.
+            is_heldout: which side of the split a sentence is on.
+            max_tokens: stop after about this many tokens.
+        """
+        ids: dict[str, int] = {}
+        tokens, offsets, heldout = array("i"), array("q", [0]), array("b")
+        for sentence in sentences:
+            tokens.extend(ids.setdefault(word, len(ids)) for word in sentence)
+            offsets.append(len(tokens))
+            heldout.append(is_heldout(sentence))
+            if max_tokens is not None and len(tokens) >= max_tokens:
+                break
+        first_seen = list(ids)
+        corpus = cls(
+            types=first_seen,
+            tokens=np.frombuffer(tokens, dtype=np.int32),
+            offsets=np.frombuffer(offsets, dtype=np.int64).copy(),
+            heldout=np.frombuffer(heldout, dtype=np.int8).astype(bool),
+        )
+        # Renumber types by training frequency so that the top of ``types`` is the vocabulary.
+        counts = corpus.train_counts()
+        order = sorted(range(len(first_seen)), key=lambda i: (-counts.get(first_seen[i], 0), first_seen[i]))
+        renumber = np.empty(len(order), dtype=np.int32)
+        renumber[order] = np.arange(len(order), dtype=np.int32)
+        return cls(
+            types=[first_seen[i] for i in order],
+            tokens=renumber[corpus.tokens],
+            offsets=corpus.offsets,
+            heldout=corpus.heldout,
+        )
 
     def save(self, folder: str | os.PathLike[str], meta: dict) -> None:
         """Write the arrays and ``meta`` into ``folder``, each file atomically."""
@@ -121,32 +162,8 @@ def prepare_corpus(
             logger.info("using the prepared corpus in %s", folder)
             return TokenizedCorpus.load(folder)
     split = HeldOutSplit(fraction=heldout_fraction, seed=seed)
-    ids: dict[str, int] = {}
-    tokens, offsets, heldout = array("i"), array("q", [0]), array("b")
-    for sentence in iter_sentences(sources, split=split, errors=encoding_errors):
-        tokens.extend(ids.setdefault(word, len(ids)) for word in sentence)
-        offsets.append(len(tokens))
-        heldout.append(split.is_heldout(sentence))
-        if max_tokens is not None and len(tokens) >= max_tokens:
-            break
-    first_seen = list(ids)
-    corpus = TokenizedCorpus(
-        types=first_seen,
-        tokens=np.frombuffer(tokens, dtype=np.int32),
-        offsets=np.frombuffer(offsets, dtype=np.int64),
-        heldout=np.frombuffer(heldout, dtype=np.int8).astype(bool),
-    )
-    # Renumber types by training frequency so that the top of ``types`` is the vocabulary.
-    counts = corpus.train_counts()
-    order = sorted(range(len(first_seen)), key=lambda i: (-counts.get(first_seen[i], 0), first_seen[i]))
-    renumber = np.empty(len(order), dtype=np.int32)
-    renumber[order] = np.arange(len(order), dtype=np.int32)
-    corpus = TokenizedCorpus(
-        types=[first_seen[i] for i in order],
-        tokens=renumber[corpus.tokens],
-        offsets=corpus.offsets.copy(),
-        heldout=corpus.heldout,
-    )
+    sentences = iter_sentences(sources, split=split, errors=encoding_errors)
+    corpus = TokenizedCorpus.from_sentences(sentences, split.is_heldout, max_tokens)
     meta |= {
         "sentences": corpus.num_sentences,
         "tokens": int(len(corpus.tokens)),
@@ -195,7 +212,7 @@ class LanguageModelBatches:
         self.encoder = CharacterEncoder(max_characters)
         # Vocabulary id of every word type.
         self.type_to_vocab = np.array([vocabulary.word_id(w) for w in corpus.types], dtype=np.int64)
-        self.bos, self.eos = vocabulary.bos_id, vocabulary.eos_id
+        self.bos, self.eos, self.unk = vocabulary.bos_id, vocabulary.eos_id, vocabulary.unk_id
         wanted = corpus.heldout if part == "heldout" else ~corpus.heldout
         indices = np.flatnonzero(wanted)[:max_sentences]
         self.pieces = self._cut(indices)

@@ -13,6 +13,7 @@ when it exists, and finally writes ``output_dir/export/``: ``options.json`` +
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -72,14 +73,23 @@ def load_language_model(folder: str | os.PathLike[str]) -> tuple[BiLanguageModel
 
 @torch.no_grad()
 def evaluate(model: BiLanguageModel, batches: LanguageModelBatches) -> dict[str, float]:
-    """Held-out perplexity of each direction over every batch of ``batches``."""
+    """Held-out perplexity of each direction over every batch of ``batches``.
+
+    Also reports the number of targets per direction (each sentence's words plus
+    ``</S>`` or ``<S>``) and the share of held-out words outside the output vocabulary.
+    """
     model.eval()
     forward = backward = 0.0
-    count = 0
+    count = unknown = 0
     for indices in batches.evaluation():
-        f, b, n = model.negative_log_likelihoods(batches.make_batch(indices))
+        batch = batches.make_batch(indices)
+        f, b, n = model.negative_log_likelihoods(batch)
         forward, backward, count = forward + f.item(), backward + b.item(), count + n
-    return held_out_perplexities(forward, backward, count) | {"heldout_tokens": count}
+        unknown += int((batch["targets"] == batches.unk).sum())
+    return held_out_perplexities(forward, backward, count) | {
+        "heldout_tokens": count,
+        "heldout_unk_rate": unknown / max(1, count - len(batches.pieces)),  # words only
+    }
 
 
 def run(cfg: DictConfig) -> dict[str, Any]:
@@ -150,6 +160,10 @@ def perplexity_main(argv: list[str] | None = None) -> None:
     parser.add_argument("--encoding-errors", choices=["strict", "replace"], default="strict")
     parser.add_argument("--max-sentences", type=int, default=None, help="score only the first held-out sentences")
     parser.add_argument("--batch-tokens", type=int, default=4096)
+    parser.add_argument(
+        "--record", action="store_true",
+        help="write the figures into the model's metrics.json (keys heldout_all or heldout_first_N)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     model, vocabulary = load_language_model(args.model)
@@ -161,9 +175,15 @@ def perplexity_main(argv: list[str] | None = None) -> None:
         max_characters=model.bilm.config.char_cnn.max_characters_per_token,
     )
     metrics = evaluate(model, heldout)
+    if args.record:
+        key = "heldout_all" if args.max_sentences is None else f"heldout_first_{args.max_sentences}"
+        path = Path(args.model) / "metrics.json"
+        recorded = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        write_json_atomic(path, recorded | {key: metrics})
     print(
         f"held-out perplexity: forward {metrics['ppl_forward']:.2f}, backward {metrics['ppl_backward']:.2f}, "
-        f"mean {metrics['ppl']:.2f} over {metrics['heldout_tokens']} tokens per direction"
+        f"mean {metrics['ppl']:.2f} over {metrics['heldout_tokens']} tokens per direction; "
+        f"{100 * metrics['heldout_unk_rate']:.2f}% of held-out words outside the vocabulary"
     )
 
 
