@@ -31,7 +31,7 @@ from elmo.bilm import BiLM
 from elmo.corpus import Vocabulary
 from elmo.io import atomic_path, write_json_atomic
 from elmo.lm import BiLanguageModel, held_out_perplexities
-from elmo.lm_data import LanguageModelBatches, TokenizedCorpus, build_vocabulary, prepare_corpus
+from elmo.lm_data import LanguageModelBatches, build_vocabulary, prepare_corpus
 
 logger = logging.getLogger(__name__)
 
