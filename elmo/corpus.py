@@ -32,7 +32,6 @@ import lzma
 import os
 import re
 import tarfile
-import tempfile
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -42,6 +41,8 @@ from typing import IO, Literal
 
 from nltk.tokenize import NLTKWordTokenizer
 from sentencex import segment
+
+from elmo.io import atomic_path
 
 logger = logging.getLogger(__name__)
 
@@ -327,19 +328,9 @@ class Vocabulary:
 
     def save(self, path: PathLike) -> None:
         """Writes the vocabulary atomically: readers see the old file or the new one, never half."""
-        path = Path(path)
-        handle, temporary = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-        )
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+        with atomic_path(path) as temporary:
+            with open(temporary, "w", encoding="utf-8", newline="\n") as stream:
                 stream.writelines(f"{word}\n" for word in self.words)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            os.unlink(temporary)
-            raise
 
     def __len__(self) -> int:
         return len(self.words)

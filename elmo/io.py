@@ -27,6 +27,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     os.chmod(temp, 0o666 & ~umask)  # mkstemp's 0600 would make every output private
     try:
         yield Path(temp)
+        with open(temp, "rb") as written:  # on disk before it takes the final name
+            os.fsync(written.fileno())
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

@@ -58,15 +58,15 @@ def _tensors(bilm: BiLM) -> Iterator[tuple[str, torch.Tensor, tuple[int, ...]]]:
         count, _, width = conv.weight.shape
         yield f"CNN/W_cnn_{i}", conv.weight, (1, width, char_dim, count)
         yield f"CNN/b_cnn_{i}", conv.bias, (count,)
+    highway = {
+        "W_carry": cnn.highway_carry,
+        "b_carry": cnn.highway_carry_bias,
+        "W_transform": cnn.highway_transform,
+        "b_transform": cnn.highway_transform_bias,
+    }
     for k in range(cnn.config.n_highway):
-        yield f"CNN_high_{k}/W_carry", cnn.highway_carry[k], tuple(cnn.highway_carry[k].shape)
-        yield f"CNN_high_{k}/b_carry", cnn.highway_carry_bias[k], tuple(cnn.highway_carry_bias[k].shape)
-        yield f"CNN_high_{k}/W_transform", cnn.highway_transform[k], tuple(cnn.highway_transform[k].shape)
-        yield (
-            f"CNN_high_{k}/b_transform",
-            cnn.highway_transform_bias[k],
-            tuple(cnn.highway_transform_bias[k].shape),
-        )
+        for name, tensors in highway.items():
+            yield f"CNN_high_{k}/{name}", tensors[k], tuple(tensors[k].shape)
     yield "CNN_proj/W_proj", cnn.projection, tuple(cnn.projection.shape)
     yield "CNN_proj/b_proj", cnn.projection_bias, tuple(cnn.projection_bias.shape)
     for layer in range(lstm.config.n_layers):
