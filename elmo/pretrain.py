@@ -107,7 +107,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     train = LanguageModelBatches(corpus, vocabulary, "train", seed=cfg.seed, **common)
     heldout = LanguageModelBatches(corpus, vocabulary, "heldout", max_sentences=cfg.heldout_sentences, **common)
     model = BiLanguageModel(options, len(vocabulary), list(cfg.cutoffs), cfg.learning_rate, cfg.warmup_steps, cfg.seed)
-    logger.info("biLM parameters: %d, vocabulary: %d, train pieces: %d", sum(p.numel() for p in model.bilm.parameters()), len(vocabulary), len(train.pieces))
+    parameters = sum(p.numel() for p in model.bilm.parameters())
+    logger.info("biLM parameters: %d, vocabulary: %d, train pieces: %d", parameters, len(vocabulary), len(train.pieces))
 
     checkpoints = output / "checkpoints"
     last = checkpoints / "last.ckpt"
@@ -136,7 +137,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "steps": trainer.global_step,
         "train_tokens": model.tokens_trained,
         "train_seconds_this_run": time.perf_counter() - started,
-        "parameters": sum(p.numel() for p in model.bilm.parameters()),
+        "parameters": parameters,
         "vocab_size": len(vocabulary),
     }
     write_json_atomic(export / "metrics.json", metrics)
