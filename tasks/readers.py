@@ -437,7 +437,7 @@ def _conll_sentences(
 _TAG = re.compile(r"([BIES])-(.+)")
 
 
-def _split_tag(tag: str, position: int) -> tuple[str, str]:
+def split_tag(tag: str, position: int) -> tuple[str, str]:
     """``B-PER`` -> ``("B", "PER")``; ``O`` -> ``("O", "")``."""
     if tag == "O":
         return "O", ""
@@ -458,7 +458,7 @@ def iob1_to_iob2(tags: Sequence[str]) -> list[str]:
     converted = []
     previous_type = ""
     for position, tag in enumerate(tags):
-        prefix, entity_type = _split_tag(tag, position)
+        prefix, entity_type = split_tag(tag, position)
         if prefix in ("E", "S"):
             raise ValueError(f"tag {tag!r} at position {position} is not IOB1")
         if prefix == "I" and entity_type != previous_type:
@@ -472,11 +472,11 @@ def iob2_to_bioes(tags: Sequence[str]) -> list[str]:
     """Convert IOB2 tags to BIOES: single-token entities become ``S-``, last tokens ``E-``."""
     converted = []
     for position, tag in enumerate(tags):
-        prefix, entity_type = _split_tag(tag, position)
+        prefix, entity_type = split_tag(tag, position)
         if prefix in ("E", "S"):
             raise ValueError(f"tag {tag!r} at position {position} is not IOB2")
         if prefix == "I" and (
-            position == 0 or _split_tag(tags[position - 1], position - 1)[1] != entity_type
+            position == 0 or split_tag(tags[position - 1], position - 1)[1] != entity_type
         ):
             raise ValueError(
                 f"tag {tag!r} at position {position} does not continue an entity, so the tags "
@@ -855,6 +855,7 @@ _HUB_PRESETS: dict[str, tuple[Callable[..., list[Any]], dict[str, str]]] = {
     "wnut_17": (tagged_from_hub, {"tags_field": "ner_tags"}),
     "universal_dependencies": (tagged_from_hub, {"tags_field": "upos"}),
     "sst2": (labeled_from_hub, {"text_field": "sentence", "label_field": "label"}),
+    "sst5": (labeled_from_hub, {"text_field": "text", "label_field": "label"}),
     "squad": (squad_from_hub, {}),
 }
 
@@ -870,7 +871,7 @@ def load_hub(
     """Load a split from the Hugging Face hub and map it to this module's dataclasses.
 
     Known names (matched on the part after the last ``/``): ``conll2003``, ``wnut_17``,
-    ``universal_dependencies`` (with ``config="en_ewt"``), ``sst2`` and ``squad``. Tags and
+    ``universal_dependencies`` (with ``config="en_ewt"``), ``sst2``, ``sst5`` and ``squad``. Tags and
     labels are taken as the hub stores them; ``fields`` overrides the column names, e.g.
     ``tags_field="pos_tags"``.
     """
