@@ -38,6 +38,7 @@ def test_any_allennlp_model_is_one_setting_away(elmo_fixtures):
 
 def test_stays_frozen_while_a_head_trains(elmo_fixtures):
     embedder = ElmoEmbedder(elmo_fixtures / "options.json", elmo_fixtures / "lm_weights.hdf5")
+    assert not embedder.bilm.training
     before = {k: v.clone() for k, v in embedder.state_dict().items()}
     mix, head = ScalarMix(embedder.num_layers), torch.nn.Linear(embedder.dim, 3)
     model = torch.nn.ModuleDict({"embedder": embedder, "mix": mix, "head": head}).train()

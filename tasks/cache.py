@@ -1,0 +1,249 @@
+"""The activation cache: a frozen embedder's layers for a dataset split, computed once.
+
+An entry is a folder named by ``sha256(embedder fingerprint, texts fingerprint, dtype)``
+holding ``layers.npy`` (all tokens of all texts, ``(tokens, layers, dim)``, read back
+memory-mapped), ``offsets.npy`` (text ``i`` is rows ``offsets[i]:offsets[i+1]``) and
+``meta.json``. It is written in a temporary folder and renamed into place, so a reader
+sees a complete entry or none; a lock file makes parallel jobs that need the same entry
+compute it once (the others wait, then read it).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from tasks.embedders import Embedder
+
+logger = logging.getLogger(__name__)
+
+_DTYPES = {"float32": np.float32, "float16": np.float16}
+_CHUNK_TEXTS = 256
+
+
+@dataclass(frozen=True)
+class FeatureStore:
+    """Layer activations of a list of texts.
+
+    Attributes:
+        data: ``(total tokens, layers, dim)``, possibly memory-mapped.
+        offsets: ``(texts + 1,)``; text ``i`` is ``data[offsets[i]:offsets[i + 1]]``.
+    """
+
+    data: np.ndarray
+    offsets: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @property
+    def num_layers(self) -> int:
+        return self.data.shape[1]
+
+    @property
+    def dim(self) -> int:
+        return self.data.shape[2]
+
+    def length(self, index: int) -> int:
+        return int(self.offsets[index + 1] - self.offsets[index])
+
+    def get(self, index: int) -> torch.Tensor:
+        """Text ``index`` as a float32 ``(tokens, layers, dim)`` tensor."""
+        rows = self.data[self.offsets[index] : self.offsets[index + 1]]
+        return torch.from_numpy(np.array(rows, dtype=np.float32))  # a copy: the entry is read-only
+
+
+def texts_fingerprint(texts: Sequence[Sequence[str]]) -> str:
+    """A digest of a list of token lists (order and token boundaries included)."""
+    digest = hashlib.sha256()
+    for text in texts:
+        digest.update(json.dumps(list(text), ensure_ascii=False).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def _fill(embedder: Embedder, texts: Sequence[Sequence[str]], out: np.ndarray, offsets: np.ndarray) -> None:
+    """Embed texts in chunks (longest first, to fail early on memory) into ``out``."""
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    with torch.no_grad():  # not inference_mode: a lazily loaded biLM must stay usable outside it
+        for start in range(0, len(order), _CHUNK_TEXTS):
+            chunk = order[start : start + _CHUNK_TEXTS]
+            for index, layers in zip(chunk, embedder.embed([texts[i] for i in chunk]), strict=True):
+                out[offsets[index] : offsets[index + 1]] = layers.permute(1, 0, 2).numpy()
+            logger.debug("embedded %d / %d texts", min(start + _CHUNK_TEXTS, len(order)), len(order))
+
+
+def _offsets(texts: Sequence[Sequence[str]]) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum([len(t) for t in texts], dtype=np.int64)]).astype(np.int64)
+
+
+def compute_features(embedder: Embedder, texts: Sequence[Sequence[str]], dtype: str = "float32") -> FeatureStore:
+    """Embed texts into an in-memory store (no cache)."""
+    offsets = _offsets(texts)
+    data = np.zeros((int(offsets[-1]), embedder.num_layers, embedder.dim), dtype=_DTYPES[dtype])
+    _fill(embedder, texts, data, offsets)
+    return FeatureStore(data, offsets)
+
+
+class ActivationCache:
+    """Cached embedder outputs under a folder; see the module docstring for the layout.
+
+    Args:
+        root: the cache folder (created when needed).
+        dtype: ``float32``, or ``float16`` for half the disk and memory (values are rounded
+            to half precision, a relative error of about 5e-4).
+    """
+
+    def __init__(self, root: str | os.PathLike[str], dtype: str = "float16") -> None:
+        if dtype not in _DTYPES:
+            raise ValueError(f"cache dtype must be one of {sorted(_DTYPES)}, got {dtype!r}")
+        self.root = Path(root)
+        self.dtype = dtype
+
+    def key(self, embedder_fingerprint: str, texts_digest: str) -> str:
+        """The entry name for an embedder and a list of texts."""
+        return hashlib.sha256(f"{embedder_fingerprint}/{texts_digest}/{self.dtype}".encode()).hexdigest()[:32]
+
+    def load(self, key: str) -> FeatureStore | None:
+        """The entry, memory-mapped, or None when there is no complete one."""
+        folder = self.root / key
+        if not (folder / "meta.json").is_file():
+            return None
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        data = np.load(folder / "layers.npy", mmap_mode="r", allow_pickle=False)
+        offsets = np.load(folder / "offsets.npy", allow_pickle=False)
+        if data.shape != (meta["tokens"], meta["layers"], meta["dim"]) or len(offsets) != meta["texts"] + 1:
+            raise RuntimeError(f"activation cache entry {folder} does not match its meta.json; clear it")
+        return FeatureStore(data, offsets)
+
+    def features(self, embedder: Embedder, texts: Sequence[Sequence[str]], label: str = "") -> FeatureStore:
+        """The embedder's layers for ``texts``: read from the cache, or computed and stored.
+
+        Args:
+            embedder: a frozen embedder; with a cache hit it is asked only for its fingerprint.
+            texts: the token lists.
+            label: a description kept in ``meta.json`` (e.g. ``pos/train elmo``).
+        """
+        digest = texts_fingerprint(texts)
+        key = self.key(embedder.fingerprint(), digest)
+        found = self.load(key)
+        if found is not None:
+            logger.info("activation cache hit %s (%s)", key, label)
+            return found
+        with self._lock(key):
+            found = self.load(key)  # another job may have written it while we waited
+            if found is not None:
+                return found
+            return self._write(key, embedder, texts, digest, label)
+
+    @contextmanager
+    def _lock(self, key: str) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / f".{key}.lock", "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _write(
+        self, key: str, embedder: Embedder, texts: Sequence[Sequence[str]], digest: str, label: str
+    ) -> FeatureStore:
+        started = time.perf_counter()
+        offsets = _offsets(texts)
+        temp = Path(tempfile.mkdtemp(dir=self.root, prefix=f".{key}."))
+        try:
+            shape = (int(offsets[-1]), embedder.num_layers, embedder.dim)
+            data = np.lib.format.open_memmap(temp / "layers.npy", mode="w+", dtype=_DTYPES[self.dtype], shape=shape)
+            _fill(embedder, texts, data, offsets)
+            data.flush()
+            del data
+            np.save(temp / "offsets.npy", offsets)
+            meta = {
+                "label": label,
+                "embedder": type(embedder).__name__,
+                "embedder_fingerprint": embedder.fingerprint(),
+                "texts_fingerprint": digest,
+                "texts": len(texts),
+                "tokens": shape[0],
+                "layers": shape[1],
+                "dim": shape[2],
+                "dtype": self.dtype,
+                "seconds": round(time.perf_counter() - started, 2),
+                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }
+            (temp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+            for name in ("layers.npy", "offsets.npy", "meta.json"):
+                with open(temp / name, "rb") as written:
+                    os.fsync(written.fileno())
+            temp.chmod(0o755)
+            os.rename(temp, self.root / key)  # atomic: the entry appears complete or not at all
+        except BaseException:
+            shutil.rmtree(temp, ignore_errors=True)
+            raise
+        logger.info("activation cache wrote %s (%s): %d tokens in %.1f s", key, label, shape[0], meta["seconds"])
+        return self.load(key)  # type: ignore[return-value]
+
+    def entries(self) -> list[dict]:
+        """``meta.json`` of every complete entry, with its key and size in bytes."""
+        if not self.root.is_dir():
+            return []
+        found = []
+        for folder in sorted(self.root.iterdir()):
+            meta_file = folder / "meta.json"
+            if folder.name.startswith(".") or not meta_file.is_file():
+                continue
+            meta = json.loads(meta_file.read_text(encoding="utf-8"))
+            size = sum(f.stat().st_size for f in folder.iterdir())
+            found.append({"key": folder.name, "bytes": size, **meta})
+        return found
+
+    def clear(self) -> int:
+        """Remove every entry (and leftovers of interrupted writes); returns entries removed."""
+        if not self.root.is_dir():
+            return 0
+        removed = 0
+        for path in self.root.iterdir():
+            if path.is_dir():
+                removed += not path.name.startswith(".")
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        return removed
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``elmo-cache show|clear [--dir DIR]``: list or empty the activation cache."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="elmo-cache", description=main.__doc__)
+    parser.add_argument("action", choices=["show", "clear"])
+    parser.add_argument("--dir", default=".cache/activations", help="the cache folder (default: %(default)s)")
+    args = parser.parse_args(argv)
+    cache = ActivationCache(args.dir)
+    if args.action == "clear":
+        print(f"removed {cache.clear()} entries from {args.dir}")
+        return 0
+    entries = cache.entries()
+    for entry in entries:
+        print(
+            f"{entry['key']}  {entry['bytes'] / 2**20:9.1f} MiB  {entry['dtype']:8s} "
+            f"{entry['texts']:7d} texts {entry['tokens']:9d} tokens  {entry['layers']}x{entry['dim']}  "
+            f"{entry['label']}  ({entry['created']})"
+        )
+    total = sum(entry["bytes"] for entry in entries)
+    print(f"{len(entries)} entries, {total / 2**20:.1f} MiB in {args.dir}")
+    return 0

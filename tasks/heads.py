@@ -1,0 +1,135 @@
+"""Task heads shared by several tasks: token taggers and a sentence classifier.
+
+Each head takes the scalar-mixed features of a batch, ``(batch, time, dim)`` per input
+sequence, and has ``loss(batch, mixed)`` and ``predict(batch, mixed)`` (one output per item).
+
+- :class:`TokenTagger`: dropout, an optional BiLSTM, then per-token scores, decoded by a
+  softmax or by a linear-chain CRF (Lample et al., 2016; the ELMo paper's NER model is a
+  BiLSTM-CRF over ``[GloVe; ELMo]``). ``hidden=0`` gives a linear probe.
+- :class:`SentenceClassifier`: a BiLSTM over the tokens, max- and mean-pooled, then an MLP
+  (the pooled-BiLSTM sentence model of the ELMo paper's SST experiments, simplified).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from tasks.crf import ConditionalRandomField, allowed_transitions
+from tasks.task import Batch
+
+
+class BiLstmEncoder(nn.Module):
+    """A (multi-layer) bidirectional LSTM over padded, masked sequences."""
+
+    def __init__(self, input_dim: int, hidden: int, num_layers: int = 1, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(
+            input_dim, hidden, num_layers=num_layers, batch_first=True, bidirectional=True,
+            dropout=dropout if num_layers > 1 else 0.0,
+        )
+        self.output_dim = 2 * hidden
+
+    def forward(self, inputs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        lengths = mask.sum(dim=1).clamp(min=1).cpu()
+        packed = pack_padded_sequence(inputs, lengths, batch_first=True, enforce_sorted=False)
+        output, _ = self.lstm(packed)
+        output, _ = pad_packed_sequence(output, batch_first=True, total_length=inputs.shape[1])
+        return output  # (batch, time, 2 * hidden)
+
+
+class TokenTagger(nn.Module):
+    """One tag per token: ``scores = W . BiLSTM(dropout(mixed))`` (or ``W . dropout(mixed)``).
+
+    Args:
+        input_dim: width of the mixed features.
+        labels: the tag set, in index order.
+        hidden: BiLSTM units per direction; 0 for a linear probe straight on the features.
+        num_layers: BiLSTM layers.
+        dropout: on the features and on the BiLSTM's output.
+        crf: decode with a linear-chain CRF instead of per-token argmax.
+        scheme: ``BIO`` or ``BIOES`` to forbid impossible transitions in the CRF; None for none.
+    """
+
+    def __init__(
+        self,
+        input_dim: int,
+        labels: Sequence[str],
+        hidden: int = 128,
+        num_layers: int = 1,
+        dropout: float = 0.5,
+        crf: bool = False,
+        scheme: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        self.encoder = BiLstmEncoder(input_dim, hidden, num_layers, dropout) if hidden > 0 else None
+        width = self.encoder.output_dim if self.encoder else input_dim
+        self.scores = nn.Linear(width, len(labels))
+        allowed = allowed_transitions(labels, scheme) if crf and scheme else None
+        self.crf = ConditionalRandomField(len(labels), allowed) if crf else None
+
+    def _emissions(self, batch: Batch, mixed: list[torch.Tensor]) -> torch.Tensor:
+        features = self.dropout(mixed[0])  # (batch, time, dim)
+        if self.encoder is not None:
+            features = self.dropout(self.encoder(features, batch.masks[0]))
+        return self.scores(features)  # (batch, time, tags)
+
+    def loss(self, batch: Batch, mixed: list[torch.Tensor]) -> torch.Tensor:
+        emissions = self._emissions(batch, mixed)
+        mask = batch.masks[0]
+        if self.crf is not None:
+            return self.crf(emissions, batch.targets.clamp(min=0), mask)
+        return nn.functional.cross_entropy(emissions[mask], batch.targets[mask])
+
+    def predict(self, batch: Batch, mixed: list[torch.Tensor]) -> list[list[int]]:
+        emissions = self._emissions(batch, mixed)
+        mask = batch.masks[0]
+        if self.crf is not None:
+            return self.crf.decode(emissions, mask)
+        best = emissions.argmax(dim=-1)
+        return [row[: int(n)].tolist() for row, n in zip(best, mask.sum(dim=1), strict=True)]
+
+
+class SentenceClassifier(nn.Module):
+    """``MLP([max_t h_t; mean_t h_t])`` over ``h = BiLSTM(dropout(mixed))``.
+
+    Args:
+        input_dim: width of the mixed features.
+        labels: the classes, in index order.
+        hidden: BiLSTM units per direction.
+        mlp_hidden: width of the MLP's hidden layer.
+        dropout: on the features, the pooled vector and the MLP's hidden layer.
+    """
+
+    def __init__(
+        self, input_dim: int, labels: Sequence[str], hidden: int = 128, mlp_hidden: int = 128, dropout: float = 0.5
+    ) -> None:
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        self.encoder = BiLstmEncoder(input_dim, hidden)
+        self.mlp = nn.Sequential(
+            nn.Dropout(dropout),
+            nn.Linear(2 * self.encoder.output_dim, mlp_hidden),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(mlp_hidden, len(labels)),
+        )
+
+    def _logits(self, batch: Batch, mixed: list[torch.Tensor]) -> torch.Tensor:
+        mask = batch.masks[0]
+        states = self.encoder(self.dropout(mixed[0]), mask)  # (batch, time, 2 * hidden)
+        inside = mask.unsqueeze(-1)
+        largest = states.masked_fill(~inside, float("-inf")).max(dim=1).values
+        largest = torch.where(torch.isfinite(largest), largest, torch.zeros_like(largest))  # empty rows
+        mean = (states * inside).sum(dim=1) / inside.sum(dim=1).clamp(min=1)
+        return self.mlp(torch.cat([largest, mean], dim=-1))  # (batch, classes)
+
+    def loss(self, batch: Batch, mixed: list[torch.Tensor]) -> torch.Tensor:
+        return nn.functional.cross_entropy(self._logits(batch, mixed), batch.targets)
+
+    def predict(self, batch: Batch, mixed: list[torch.Tensor]) -> list[int]:
+        return self._logits(batch, mixed).argmax(dim=-1).tolist()

@@ -1,0 +1,36 @@
+"""Part-of-speech tagging on Universal Dependencies English-EWT: UPOS (or XPOS), token accuracy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tasks.metrics import token_accuracy
+from tasks.readers import TaggedSentence, read_conllu
+from tasks.tagging import TaggingTask
+from tasks.task import Split
+
+
+class PosTask(TaggingTask):
+    """POS tagging scored by token accuracy (percent).
+
+    Args:
+        tag_field: ``upos`` (17 universal tags) or ``xpos`` (the Penn Treebank tags).
+        **kwargs: see :class:`tasks.tagging.TaggingTask`.
+    """
+
+    name = "pos"
+    metric = "accuracy"
+
+    def __init__(self, tag_field: str = "upos", dataset: str = "ud_english_ewt", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if tag_field not in ("upos", "xpos"):
+            raise ValueError(f"task.tag_field must be 'upos' or 'xpos', got {tag_field!r}")
+        self.tag_field = tag_field
+        self.dataset = dataset
+
+    def read_file(self, path: Path, max_samples: int | None) -> list[TaggedSentence]:
+        return read_conllu(path, tag_field=self.tag_field, max_samples=max_samples)  # type: ignore[arg-type]
+
+    def score(self, split: Split, predictions: list[list[str]]) -> dict[str, float]:
+        return {"accuracy": 100.0 * token_accuracy(predictions, [s.tags for s in split.examples])["accuracy"]}

@@ -1,0 +1,39 @@
+"""Compose the real ``elmo-bench`` config for tests, as the command line would."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from hydra import compose, initialize_config_dir
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, open_dict
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_config(overrides: Sequence[str], tmp_path: Path) -> DictConfig:
+    """``conf/config.yaml`` with overrides, results and cache under ``tmp_path``, no progress bar."""
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        cfg = compose(
+            "config",
+            overrides=[
+                f"results_dir={tmp_path / 'results'}",
+                f"cache.dir={tmp_path / 'cache'}",
+                "trainer.enable_progress_bar=false",
+                *overrides,
+            ],
+            return_hydra_config=True,
+        )
+    HydraConfig.instance().set_config(cfg)  # as a command-line run has it (embedder name)
+    with open_dict(cfg):
+        del cfg["hydra"]
+    return cfg
+
+
+def fixture_embedder(elmo_fixtures: Path) -> list[str]:
+    """Overrides selecting the tiny AllenNLP fixture biLM instead of the shipped model."""
+    return [
+        f"embedder.options_file={elmo_fixtures / 'options.json'}",
+        f"embedder.weight_file={elmo_fixtures / 'lm_weights.hdf5'}",
+    ]

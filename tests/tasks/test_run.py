@@ -1,0 +1,104 @@
+"""``elmo-bench`` end to end: every task config, rows, predictions, resuming, determinism, failures."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from omegaconf import open_dict
+
+from elmo.lm import NonFiniteLossError
+from run_helpers import ROOT, fixture_embedder, run_config
+from tasks.run import run
+
+TASKS = sorted(path.stem for path in (ROOT / "conf" / "task").glob("*.yaml"))
+ROW_KEYS = {
+    "schema", "task", "dataset", "embedder", "head", "seed", "metric", "metrics", "scalar_mix", "coverage",
+    "trainable_parameters", "epochs", "wall_time_s", "tokens_per_second", "git_revision", "config",
+    "config_hash", "created", "predictions",
+}
+TINY = ["task.max_samples=24", "task.training.max_epochs=2", "task.training.batch_tokens=256"]
+
+
+def _tiny_run(task: str, elmo_fixtures: Path, tmp_path: Path, *extra: str) -> dict:
+    cfg = run_config([f"task={task}", *TINY, *fixture_embedder(elmo_fixtures), *extra], tmp_path)
+    with open_dict(cfg):
+        cfg.task.hub = None  # never reach for the network in tests
+    try:
+        return run(cfg)
+    except FileNotFoundError as missing:
+        pytest.skip(f"data for task {task} not available here: {missing}")
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_every_task_config_trains_and_writes_a_row(task, elmo_fixtures, tmp_path):
+    """A new conf/task/*.yaml is tested here without editing this file."""
+    row = _tiny_run(task, elmo_fixtures, tmp_path)
+    assert ROW_KEYS <= set(row)
+    metric = row["metric"]
+    assert {f"val/{metric}", f"test/{metric}"} <= set(row["metrics"])
+    assert all(0.0 <= value <= 100.0 for value in row["metrics"].values())
+    assert len(row["scalar_mix"]["weights"]) == 3 and abs(sum(row["scalar_mix"]["weights"]) - 1) < 1e-5
+    assert row["trainable_parameters"] > 0 and row["tokens_per_second"] > 0
+    files = list((tmp_path / "results").rglob("*.json"))
+    row_file = next(f for f in files if not f.name.endswith(".predictions.json"))
+    assert json.loads(row_file.read_text()) == row
+    predictions = row_file.parent / row["predictions"]
+    assert predictions.is_file() and predictions.stat().st_size > 0
+
+
+def test_tagger_predictions_are_conll_columns(elmo_fixtures, tmp_path):
+    row = _tiny_run("pos", elmo_fixtures, tmp_path)
+    path = next((tmp_path / "results").rglob(row["predictions"]))
+    blocks = path.read_text(encoding="utf-8").strip("\n").split("\n\n")
+    assert len(blocks) == 24  # one per test sentence (max_samples caps every split)
+    assert all(len(line.split("\t")) == 3 for block in blocks for line in block.splitlines())
+
+
+def test_a_rerun_finds_its_row_and_skips(elmo_fixtures, tmp_path):
+    first = _tiny_run("sentiment", elmo_fixtures, tmp_path)
+    row_file = next(f for f in (tmp_path / "results").rglob("seed0-*.json"))
+    stamp = row_file.stat().st_mtime_ns
+    assert _tiny_run("sentiment", elmo_fixtures, tmp_path) == first
+    assert row_file.stat().st_mtime_ns == stamp
+    other_seed = _tiny_run("sentiment", elmo_fixtures, tmp_path, "seed=1")
+    assert other_seed["seed"] == 1 and len(list((tmp_path / "results").rglob("seed*-*[0-9a-f].json"))) == 2
+
+
+def test_same_seed_same_metrics(elmo_fixtures, tmp_path):
+    first = _tiny_run("pos", elmo_fixtures, tmp_path / "a")
+    second = _tiny_run("pos", elmo_fixtures, tmp_path / "b")
+    assert first["metrics"] == second["metrics"] and first["scalar_mix"] == second["scalar_mix"]
+    assert first["config_hash"] == second["config_hash"]  # paths are not part of the hash
+
+
+def test_a_diverging_loss_stops_the_run_naming_the_step(elmo_fixtures, tmp_path):
+    with pytest.raises(NonFiniteLossError, match=r"at step \d+"):
+        _tiny_run("pos", elmo_fixtures, tmp_path, "head=linear", "+embedder.mix.gamma=1e38")
+    assert not list((tmp_path / "results").rglob("*.json"))  # no row for a failed run
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tasks.run", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_unknown_embedder_name_is_a_clear_error():
+    result = _cli("embedder=no_such_embedder")
+    assert result.returncode != 0
+    assert "no_such_embedder" in result.stderr and "embedder" in result.stderr
+
+
+def test_bad_data_file_is_one_line_with_file_and_line(tmp_path):
+    bad = ROOT / "tests" / "tasks" / "data" / "ud_bad_columns.conllu"
+    result = _cli(
+        "task=pos", f"task.files.train={bad}", f"results_dir={tmp_path}", "task.hub=null"
+    )
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("elmo-bench: ") and "ud_bad_columns.conllu" in last and "line" in last
+    assert "Traceback" not in result.stderr
