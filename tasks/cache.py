@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from tasks.embedders import Embedder
 
@@ -75,15 +76,18 @@ def texts_fingerprint(texts: Sequence[Sequence[str]]) -> str:
     return digest.hexdigest()
 
 
-def _fill(embedder: Embedder, texts: Sequence[Sequence[str]], out: np.ndarray, offsets: np.ndarray) -> None:
+def _fill(
+    embedder: Embedder, texts: Sequence[Sequence[str]], out: np.ndarray, offsets: np.ndarray, label: str = ""
+) -> None:
     """Embed texts in chunks (longest first, to fail early on memory) into ``out``."""
     order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-    with torch.no_grad():  # not inference_mode: a lazily loaded biLM must stay usable outside it
+    progress = tqdm(total=int(offsets[-1]), desc=f"embedding {label}".strip(), unit="tok", disable=None, leave=False)
+    with torch.no_grad(), progress:  # not inference_mode: a lazily loaded biLM must stay usable outside it
         for start in range(0, len(order), _CHUNK_TEXTS):
             chunk = order[start : start + _CHUNK_TEXTS]
             for index, layers in zip(chunk, embedder.embed([texts[i] for i in chunk]), strict=True):
                 out[offsets[index] : offsets[index + 1]] = layers.permute(1, 0, 2).numpy()
-            logger.debug("embedded %d / %d texts", min(start + _CHUNK_TEXTS, len(order)), len(order))
+            progress.update(sum(len(texts[i]) for i in chunk))
 
 
 def _offsets(texts: Sequence[Sequence[str]]) -> np.ndarray:
@@ -168,7 +172,7 @@ class ActivationCache:
         try:
             shape = (int(offsets[-1]), embedder.num_layers, embedder.dim)
             data = np.lib.format.open_memmap(temp / "layers.npy", mode="w+", dtype=_DTYPES[self.dtype], shape=shape)
-            _fill(embedder, texts, data, offsets)
+            _fill(embedder, texts, data, offsets, label)
             data.flush()
             del data
             np.save(temp / "offsets.npy", offsets)

@@ -21,6 +21,7 @@ from typing import Any
 import hydra
 import lightning as L
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from lightning.pytorch.callbacks import EarlyStopping
 from omegaconf import DictConfig, OmegaConf
@@ -89,12 +90,22 @@ def embedder_name(cfg: DictConfig) -> str:
     return str(cfg.embedder._target_).rsplit(".", 1)[-1]
 
 
+def _instantiate(settings: dict[str, Any]) -> Any:
+    """Hydra's instantiate, passing a user error raised inside a constructor on unwrapped."""
+    try:
+        return instantiate(settings)
+    except InstantiationException as error:
+        if isinstance(error.__cause__, _user_errors()):
+            raise error.__cause__ from None
+        raise
+
+
 def build_embedder(cfg: DictConfig) -> Embedder:
     """Instantiate ``cfg.embedder`` without its report-only keys (``name``, ``mix``)."""
     settings = OmegaConf.to_container(cfg.embedder, resolve=True)
     settings.pop("name", None)
     settings.pop("mix", None)
-    return instantiate(settings)
+    return _instantiate(settings)
 
 
 def build_task(cfg: DictConfig) -> Task:
@@ -103,7 +114,7 @@ def build_task(cfg: DictConfig) -> Task:
     settings.pop("training", None)
     if cfg.get("head"):
         settings["head"] = OmegaConf.to_container(cfg.head, resolve=True)
-    return instantiate(settings)
+    return _instantiate(settings)
 
 
 def row_path(cfg: DictConfig, task: str, dataset: str, embedder: str) -> Path:
