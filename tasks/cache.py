@@ -142,7 +142,8 @@ class ActivationCache:
             label: a description kept in ``meta.json`` (e.g. ``pos/train elmo``).
         """
         digest = texts_fingerprint(texts)
-        key = self.key(embedder.fingerprint(), digest)
+        fingerprint = embedder.fingerprint()
+        key = self.key(fingerprint, digest)
         found = self.load(key)
         if found is not None:
             logger.info("activation cache hit %s (%s)", key, label)
@@ -151,7 +152,7 @@ class ActivationCache:
             found = self.load(key)  # another job may have written it while we waited
             if found is not None:
                 return found
-            return self._write(key, embedder, texts, digest, label)
+            return self._write(key, embedder, texts, fingerprint, digest, label)
 
     @contextmanager
     def _lock(self, key: str) -> Iterator[None]:
@@ -164,7 +165,7 @@ class ActivationCache:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _write(
-        self, key: str, embedder: Embedder, texts: Sequence[Sequence[str]], digest: str, label: str
+        self, key: str, embedder: Embedder, texts: Sequence[Sequence[str]], fingerprint: str, digest: str, label: str
     ) -> FeatureStore:
         started = time.perf_counter()
         offsets = _offsets(texts)
@@ -179,7 +180,7 @@ class ActivationCache:
             meta = {
                 "label": label,
                 "embedder": type(embedder).__name__,
-                "embedder_fingerprint": embedder.fingerprint(),
+                "embedder_fingerprint": fingerprint,
                 "texts_fingerprint": digest,
                 "texts": len(texts),
                 "tokens": shape[0],

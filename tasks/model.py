@@ -93,6 +93,7 @@ class TaskModel(L.LightningModule):
         self.scores[split] = scores
         for name, value in scores.items():
             self.log(f"{stage}/{name}", value, prog_bar=name == self.task.metric)
+        logger.info("epoch %d %s/%s = %.2f", self.current_epoch, stage, self.task.metric, scores[self.task.metric])
 
     def validation_step(self, batch: Batch, batch_idx: int) -> None:
         self._collect(batch)

@@ -20,6 +20,7 @@ from typing import Any
 
 import hydra
 import lightning as L
+import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
@@ -42,7 +43,7 @@ logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = 1
 # Settings that change where or how fast a run happens, not what it computes.
-_NOT_HASHED = ("results_dir", "skip_existing", "cache", "trainer.enable_progress_bar", "hydra")
+_NOT_HASHED = ("results_dir", "skip_existing", "cache", "threads", "trainer.enable_progress_bar", "hydra")
 _PREDICTION_SUFFIX = {"pos": "conll", "ner": "conll", "sentiment": "txt", "qa": "json"}
 USER_ERRORS = (DataFormatError, FileNotFoundError, OptionsError, WeightFileError, NonFiniteLossError)
 
@@ -109,12 +110,20 @@ def build_embedder(cfg: DictConfig) -> Embedder:
 
 
 def build_task(cfg: DictConfig) -> Task:
-    """Instantiate ``cfg.task`` (minus ``training``), with ``cfg.head`` replacing its head when set."""
+    """Instantiate ``cfg.task`` (minus ``training``), with ``cfg.head`` replacing its head when set.
+
+    An optional ``name`` key renames the task in rows and reports (a chunking config on the
+    NER class reports as ``chunk``).
+    """
     settings = OmegaConf.to_container(cfg.task, resolve=True)
     settings.pop("training", None)
+    name = settings.pop("name", None)
     if cfg.get("head"):
         settings["head"] = OmegaConf.to_container(cfg.head, resolve=True)
-    return _instantiate(settings)
+    task = _instantiate(settings)
+    if name:
+        task.name = name
+    return task
 
 
 def row_path(cfg: DictConfig, task: str, dataset: str, embedder: str) -> Path:
@@ -141,6 +150,8 @@ def _loader(split: Split, store: FeatureStore, task: Task, budget: int, shuffle:
 def run(cfg: DictConfig) -> dict[str, Any]:
     """Train and test one (task, embedder, seed); return the result row (also written)."""
     started = time.perf_counter()
+    if cfg.get("threads"):
+        torch.set_num_threads(int(cfg.threads))
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     task = build_task(cfg)
     name = embedder_name(cfg)
