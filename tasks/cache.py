@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from tasks.embedders import Embedder
+from tasks.embedders import ConcatEmbedder, Embedder
 
 logger = logging.getLogger(__name__)
 
@@ -252,3 +252,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     total = sum(entry["bytes"] for entry in entries)
     print(f"{len(entries)} entries, {total / 2**20:.1f} MiB in {args.dir}")
     return 0
+
+
+def embed_texts(
+    embedder: Embedder, texts: Sequence[Sequence[str]], cache: ActivationCache | None = None, label: str = ""
+) -> FeatureStore:
+    """An embedder's layers for texts: cached when it is worth it, else computed in memory.
+
+    A :class:`tasks.embedders.ConcatEmbedder` is assembled from its members' stores, so
+    ``glove+elmo`` reuses the cache entry of ``elmo`` instead of storing ELMo twice.
+    """
+    if isinstance(embedder, ConcatEmbedder):
+        parts = [embed_texts(member, texts, cache, label) for member in embedder.members]
+        tokens = len(parts[0].data)
+        data = np.concatenate(
+            [np.broadcast_to(p.data, (tokens, embedder.num_layers, p.dim)).astype(np.float32) for p in parts], axis=2
+        )
+        return FeatureStore(data, parts[0].offsets)
+    if cache is not None and embedder.cacheable:
+        return cache.features(embedder, texts, label)
+    return compute_features(embedder, texts)

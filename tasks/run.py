@@ -32,7 +32,7 @@ from elmo.config import OptionsError
 from elmo.io import write_json_atomic
 from elmo.lm import NonFiniteLossError
 from elmo.weights import WeightFileError
-from tasks.cache import ActivationCache, FeatureStore, compute_features
+from tasks.cache import ActivationCache, FeatureStore, embed_texts
 from tasks.embedders import Embedder
 from tasks.model import BestWeights, TaskModel, scores_with_prefix
 from tasks.readers import DataFormatError
@@ -136,10 +136,8 @@ def row_path(cfg: DictConfig, task: str, dataset: str, embedder: str) -> Path:
 
 def embed_splits(cfg: DictConfig, embedder: Embedder, splits: dict[str, Split], label: str) -> dict[str, FeatureStore]:
     """Every split's texts through the embedder: via the on-disk cache when it pays."""
-    if cfg.cache.enabled and embedder.cacheable:
-        cache = ActivationCache(cfg.cache.dir, dtype=cfg.cache.dtype)
-        return {name: cache.features(embedder, split.texts, f"{label}/{name}") for name, split in splits.items()}
-    return {name: compute_features(embedder, split.texts) for name, split in splits.items()}
+    cache = ActivationCache(cfg.cache.dir, dtype=cfg.cache.dtype) if cfg.cache.enabled else None
+    return {name: embed_texts(embedder, split.texts, cache, f"{label}/{name}") for name, split in splits.items()}
 
 
 def _loader(split: Split, store: FeatureStore, task: Task, budget: int, shuffle: bool, seed: int) -> DataLoader:

@@ -90,3 +90,21 @@ def test_show_and_clear_command(embedder, tmp_path, capsys):
     assert main(["clear", "--dir", str(tmp_path)]) == 0
     assert "removed 1 entries" in capsys.readouterr().out
     assert ActivationCache(tmp_path).entries() == []
+
+
+def test_a_concatenation_reuses_its_members_entries(embedder, tmp_path):
+    from tasks.cache import embed_texts
+    from tasks.embedders import ConcatEmbedder
+    from tasks.vectors import RandomEmbedder
+
+    static = RandomEmbedder(dim=5, seed=0)
+    static.fit(TEXTS)
+    cache = ActivationCache(tmp_path, dtype="float32")
+    both = embed_texts(ConcatEmbedder([static, embedder]), TEXTS, cache)
+    assert len(cache.entries()) == 1  # only the biLM's layers are stored
+    alone = embed_texts(embedder, TEXTS, cache)
+    assert both.num_layers == 3 and both.dim == 5 + 32
+    np.testing.assert_array_equal(both.data[:, :, 5:], alone.data)
+    direct = ConcatEmbedder([static, embedder]).embed([list(t) for t in TEXTS])
+    for index, layers in enumerate(direct):
+        torch.testing.assert_close(both.get(index), layers.permute(1, 0, 2))
