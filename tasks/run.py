@@ -92,9 +92,9 @@ def embedder_name(cfg: DictConfig) -> str:
 
 
 def _instantiate(settings: dict[str, Any]) -> Any:
-    """Hydra's instantiate, passing a user error raised inside a constructor on unwrapped."""
+    """Hydra's instantiate (plain dicts and lists as arguments), user errors passed on unwrapped."""
     try:
-        return instantiate(settings)
+        return instantiate(settings, _convert_="all")
     except InstantiationException as error:
         if isinstance(error.__cause__, _user_errors()):
             raise error.__cause__ from None
