@@ -61,9 +61,11 @@ class FeatureStore:
     def length(self, index: int) -> int:
         return int(self.offsets[index + 1] - self.offsets[index])
 
-    def get(self, index: int) -> torch.Tensor:
-        """Text ``index`` as a float32 ``(tokens, layers, dim)`` tensor."""
-        rows = self.data[self.offsets[index] : self.offsets[index + 1]]
+    def get(self, index: int, start: int = 0, end: int | None = None) -> torch.Tensor:
+        """Tokens ``start:end`` of text ``index`` as a float32 ``(tokens, layers, dim)`` tensor."""
+        first = int(self.offsets[index])
+        last = int(self.offsets[index + 1]) if end is None else first + end
+        rows = self.data[first + start : last]
         return torch.from_numpy(np.array(rows, dtype=np.float32))  # a copy: the entry is read-only
 
 

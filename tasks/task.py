@@ -162,7 +162,7 @@ def collate(items: Sequence[Item], store: FeatureStore, task: Task) -> Batch:
     """Gather the items' feature slices into padded ``(batch, layers, time, dim)`` tensors."""
     layers, masks = [], []
     for slot in range(len(items[0].slots)):
-        pieces = [store.get(text)[start:end] for text, start, end in (item.slots[slot] for item in items)]
+        pieces = [store.get(text, start, end) for text, start, end in (item.slots[slot] for item in items)]
         width = max(max(len(p) for p in pieces), 1)
         padded = torch.zeros(len(items), width, store.num_layers, store.dim)
         mask = torch.zeros(len(items), width, dtype=torch.bool)
@@ -289,7 +289,7 @@ def labeled_splits(
     if labels is None:
         vocabulary = LabelVocabulary.from_train(raw["train"][0], source=raw["train"][1])
     else:
-        vocabulary = LabelVocabulary(tuple(sorted(labels)), "task.labels")
+        vocabulary = LabelVocabulary(tuple(sorted(labels)), f"task.labels, with {raw['train'][1]}")
     splits = {}
     for name, (examples, source) in raw.items():
         if name != "train" or labels is not None:
