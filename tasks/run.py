@@ -222,7 +222,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     return row
 
 
-@hydra.main(config_path="../conf", config_name="config", version_base="1.3")
+@hydra.main(config_path=str(ROOT / "conf"), config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     """The ``elmo-bench`` command."""
     try:
