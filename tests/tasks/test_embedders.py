@@ -7,19 +7,19 @@ import shutil
 import h5py
 import pytest
 import torch
-from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from elmo import BiLM, ScalarMix
 from elmo.bilm import DEFAULT_MODEL_DIR
 from tasks.embedders import ElmoEmbedder
+from tasks.run import build_embedder
 
 CONF = DEFAULT_MODEL_DIR.parents[2] / "conf" / "embedder" / "elmo.yaml"
 SENTENCES = [["The", "cat", "sat", "."], ["Hello"], []]
 
 
 def test_config_builds_the_shipped_model_by_default():
-    embedder = instantiate(OmegaConf.load(CONF))
+    embedder = build_embedder(OmegaConf.create({"embedder": OmegaConf.load(CONF)}))
     assert embedder.weight_file == str(DEFAULT_MODEL_DIR / "weights.hdf5")
     out = embedder(SENTENCES)
     assert out.layers.shape == (3, 3, 4, 512) and embedder.dim == 512 and embedder.num_layers == 3
@@ -32,7 +32,7 @@ def test_any_allennlp_model_is_one_setting_away(elmo_fixtures):
     cfg = OmegaConf.load(CONF)
     cfg.options_file = str(elmo_fixtures / "options.json")
     cfg.weight_file = str(elmo_fixtures / "lm_weights.hdf5")
-    embedder = instantiate(cfg)
+    embedder = build_embedder(OmegaConf.create({"embedder": cfg}))
     assert embedder(SENTENCES).layers.shape == (3, 3, 4, 32)
 
 
@@ -70,3 +70,15 @@ def test_fingerprint_follows_weights_and_settings(elmo_fixtures, tmp_path):
 def test_half_given_paths_are_refused(elmo_fixtures):
     with pytest.raises(ValueError, match="give both options_file and weight_file"):
         ElmoEmbedder(options_file=elmo_fixtures / "options.json")
+
+
+def test_layer_ablations_select_layers_of_the_full_stack(elmo_fixtures):
+    files = (elmo_fixtures / "options.json", elmo_fixtures / "lm_weights.hdf5")
+    full = ElmoEmbedder(*files)(SENTENCES)
+    for layers in ([0], [1], [2], [0, 2]):
+        part = ElmoEmbedder(*files, layers=layers)
+        out = part(SENTENCES)
+        assert part.num_layers == len(layers) and torch.equal(out.layers, full.layers[:, layers])
+    assert ElmoEmbedder(*files, layers=[2]).fingerprint() != ElmoEmbedder(*files).fingerprint()
+    with pytest.raises(ValueError, match=r"layers must be distinct indices in 0\.\.2"):
+        ElmoEmbedder(*files, layers=[3])
