@@ -164,6 +164,9 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     coverage = embedder.coverage(splits["test"].texts)
 
     training = cfg.task.training
+    # Seeded again here: loading a biLM draws random numbers, and a warm cache never loads
+    # it, so the head's initialisation must not depend on what happened before.
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
     mix = OmegaConf.to_container(cfg.embedder.mix, resolve=True) if cfg.embedder.get("mix") else {}
     model = TaskModel(
         task, splits, stores["train"].num_layers, stores["train"].dim, mix=mix,

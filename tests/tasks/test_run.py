@@ -69,8 +69,8 @@ def test_a_rerun_finds_its_row_and_skips(elmo_fixtures, tmp_path):
 
 
 def test_same_seed_same_metrics(elmo_fixtures, tmp_path):
-    first = _tiny_run("pos", elmo_fixtures, tmp_path / "a")
-    second = _tiny_run("pos", elmo_fixtures, tmp_path / "b")
+    first = _tiny_run("pos", elmo_fixtures, tmp_path / "a")  # cold cache: loads the biLM
+    second = _tiny_run("pos", elmo_fixtures, tmp_path / "b", f"cache.dir={tmp_path / 'a' / 'cache'}")  # warm
     assert first["metrics"] == second["metrics"] and first["scalar_mix"] == second["scalar_mix"]
     assert first["config_hash"] == second["config_hash"]  # paths are not part of the hash
 
