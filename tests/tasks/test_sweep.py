@@ -69,3 +69,13 @@ def test_a_sweep_killed_halfway_and_rerun_has_one_row_per_grid_point(tmp_path, e
     assert all(r in rows for r in written)  # finished rows were kept, not redone
     for entry in ActivationCache(tmp_path / "cache").entries():  # every cache entry complete
         assert (tmp_path / "cache" / entry["key"] / "layers.npy").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_submitit_local_executor_runs_the_grid(tmp_path, elmo_fixtures):
+    """The SLURM launcher's engine, submitit, with its local executor."""
+    command = _sweep_command(tmp_path, elmo_fixtures, "hydra/launcher=submitit_local", "task=pos,sentiment", "embedder=elmo")
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert sorted(r["task"] for r in _rows(tmp_path)) == ["pos", "sentiment"]
+    assert (tmp_path / "sweep" / "summary.csv").is_file()
