@@ -77,9 +77,8 @@ class Batch:
     targets: Any
 
     def to(self, device: torch.device) -> Batch:
-        move = (lambda t: t.to(device)) if device.type != "cpu" else (lambda t: t)
         targets = self.targets.to(device) if isinstance(self.targets, torch.Tensor) else self.targets
-        return Batch([move(x) for x in self.layers], [move(m) for m in self.masks], self.items, targets)
+        return Batch([x.to(device) for x in self.layers], [m.to(device) for m in self.masks], self.items, targets)
 
 
 def resolve_path(path: str | None) -> Path | None:
