@@ -16,29 +16,53 @@ from collections.abc import Sequence
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from tasks.crf import ConditionalRandomField, allowed_transitions
 from tasks.task import Batch
 
 
 class BiLstmEncoder(nn.Module):
-    """A (multi-layer) bidirectional LSTM over padded, masked sequences."""
+    """A (multi-layer) bidirectional LSTM over right-padded, masked sequences.
+
+    Each direction of each layer is its own one-way ``nn.LSTM`` run on the padded batch:
+    the forward one reads the tokens as they are (padding only follows a sequence, so it
+    cannot reach a real token's state), the backward one reads each sequence reversed
+    within its own length. This computes exactly what a bidirectional ``nn.LSTM`` over a
+    ``PackedSequence`` does, and keeps its weight initialisation (the modules are built
+    in the order it draws its parameters), but runs as one fused call per direction: on
+    CPU, PyTorch's packed path with unequal lengths is several times slower (see
+    ``benchmarks/lstm_packing.py``). Outputs at padded positions are zero.
+    """
 
     def __init__(self, input_dim: int, hidden: int, num_layers: int = 1, dropout: float = 0.0) -> None:
         super().__init__()
-        self.lstm = nn.LSTM(
-            input_dim, hidden, num_layers=num_layers, batch_first=True, bidirectional=True,
-            dropout=dropout if num_layers > 1 else 0.0,
-        )
+        if num_layers < 1:
+            raise ValueError(f"a BiLSTM needs at least one layer, got num_layers={num_layers}")
+        self.forward_layers, self.backward_layers = nn.ModuleList(), nn.ModuleList()
+        for layer in range(num_layers):
+            width = input_dim if layer == 0 else 2 * hidden
+            self.forward_layers.append(nn.LSTM(width, hidden, batch_first=True))
+            self.backward_layers.append(nn.LSTM(width, hidden, batch_first=True))
+        self.between_layers = nn.Dropout(dropout if num_layers > 1 else 0.0)
         self.output_dim = 2 * hidden
 
     def forward(self, inputs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        lengths = mask.sum(dim=1).clamp(min=1).cpu()
-        packed = pack_padded_sequence(inputs, lengths, batch_first=True, enforce_sorted=False)
-        output, _ = self.lstm(packed)
-        output, _ = pad_packed_sequence(output, batch_first=True, total_length=inputs.shape[1])
-        return output  # (batch, time, 2 * hidden)
+        """``(batch, time, dim)`` features and their ``(batch, time)`` mask -> ``(batch, time, 2 * hidden)``."""
+        time = torch.arange(inputs.shape[1], device=inputs.device)
+        lengths = mask.sum(dim=1, keepdim=True)
+        # position t of a sequence of length n holds token n - 1 - t when reversed; padding stays put
+        reverse = torch.where(time < lengths, lengths - 1 - time, time).unsqueeze(-1)
+        keep = mask.unsqueeze(-1).to(inputs.dtype)
+        output = inputs
+        for layer, (forward_lstm, backward_lstm) in enumerate(zip(self.forward_layers, self.backward_layers)):
+            if layer > 0:
+                output = self.between_layers(output)
+            forward_states, _ = forward_lstm(output)
+            flipped = output.gather(1, reverse.expand(-1, -1, output.shape[-1]))
+            backward_states, _ = backward_lstm(flipped)
+            backward_states = backward_states.gather(1, reverse.expand(-1, -1, backward_states.shape[-1]))
+            output = torch.cat([forward_states, backward_states], dim=-1) * keep
+        return output
 
 
 class TokenTagger(nn.Module):
