@@ -69,6 +69,49 @@ class FeatureStore:
         return torch.from_numpy(np.array(rows, dtype=np.float32))  # a copy: the entry is read-only
 
 
+@dataclass(frozen=True)
+class ConcatStore:
+    """Several stores of the same texts side by side on the feature axis, joined per read.
+
+    The stores of a :class:`tasks.embedders.ConcatEmbedder`'s members, kept as they are
+    (memory-mapped, float16) rather than copied into one float32 array: ``glove+elmo``
+    on SQuAD would otherwise hold about 3 GB. A one-layer member is repeated across
+    ``num_layers``, as the embedder itself does.
+    """
+
+    parts: tuple[FeatureStore | ConcatStore, ...]
+    num_layers: int
+
+    def __post_init__(self) -> None:
+        first = self.parts[0].offsets
+        if any(not np.array_equal(part.offsets, first) for part in self.parts[1:]):
+            raise ValueError("the stores of a concatenation must hold the same texts")
+        if any(part.num_layers not in (1, self.num_layers) for part in self.parts):
+            raise ValueError(f"every concatenated store needs 1 or {self.num_layers} layers")
+
+    def __len__(self) -> int:
+        return len(self.parts[0])
+
+    @property
+    def offsets(self) -> np.ndarray:
+        return self.parts[0].offsets
+
+    @property
+    def dim(self) -> int:
+        return sum(part.dim for part in self.parts)
+
+    def length(self, index: int) -> int:
+        return self.parts[0].length(index)
+
+    def get(self, index: int, start: int = 0, end: int | None = None) -> torch.Tensor:
+        """Tokens ``start:end`` of text ``index``: ``(tokens, layers, dim)``, members in order."""
+        pieces = [part.get(index, start, end) for part in self.parts]
+        return torch.cat([piece.expand(-1, self.num_layers, -1) for piece in pieces], dim=2)
+
+
+Store = FeatureStore | ConcatStore
+
+
 def texts_fingerprint(texts: Sequence[Sequence[str]]) -> str:
     """A digest of a list of token lists (order and token boundaries included)."""
     digest = hashlib.sha256()
@@ -258,19 +301,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def embed_texts(
     embedder: Embedder, texts: Sequence[Sequence[str]], cache: ActivationCache | None = None, label: str = ""
-) -> FeatureStore:
+) -> Store:
     """An embedder's layers for texts: cached when it is worth it, else computed in memory.
 
     A :class:`tasks.embedders.ConcatEmbedder` is assembled from its members' stores, so
     ``glove+elmo`` reuses the cache entry of ``elmo`` instead of storing ELMo twice.
     """
     if isinstance(embedder, ConcatEmbedder):
-        parts = [embed_texts(member, texts, cache, label) for member in embedder.members]
-        tokens = len(parts[0].data)
-        data = np.concatenate(
-            [np.broadcast_to(p.data, (tokens, embedder.num_layers, p.dim)).astype(np.float32) for p in parts], axis=2
-        )
-        return FeatureStore(data, parts[0].offsets)
+        parts = tuple(embed_texts(member, texts, cache, label) for member in embedder.members)
+        return ConcatStore(parts, embedder.num_layers)
     if cache is not None and embedder.cacheable:
         return cache.features(embedder, texts, label)
     return compute_features(embedder, texts)

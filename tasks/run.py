@@ -32,7 +32,7 @@ from elmo.config import OptionsError
 from elmo.io import write_json_atomic
 from elmo.lm import NonFiniteLossError
 from elmo.weights import WeightFileError
-from tasks.cache import ActivationCache, FeatureStore, embed_texts
+from tasks.cache import ActivationCache, Store, embed_texts
 from tasks.embedders import Embedder
 from tasks.model import BestWeights, TaskModel, scores_with_prefix
 from tasks.readers import DataFormatError
@@ -134,13 +134,13 @@ def row_path(cfg: DictConfig, task: str, dataset: str, embedder: str) -> Path:
     return folder / f"{task}-{dataset}" / embedder / f"seed{cfg.seed}-{config_hash(cfg)[:12]}.json"
 
 
-def embed_splits(cfg: DictConfig, embedder: Embedder, splits: dict[str, Split], label: str) -> dict[str, FeatureStore]:
+def embed_splits(cfg: DictConfig, embedder: Embedder, splits: dict[str, Split], label: str) -> dict[str, Store]:
     """Every split's texts through the embedder: via the on-disk cache when it pays."""
     cache = ActivationCache(cfg.cache.dir, dtype=cfg.cache.dtype) if cfg.cache.enabled else None
     return {name: embed_texts(embedder, split.texts, cache, f"{label}/{name}") for name, split in splits.items()}
 
 
-def _loader(split: Split, store: FeatureStore, task: Task, budget: int, shuffle: bool, seed: int) -> DataLoader:
+def _loader(split: Split, store: Store, task: Task, budget: int, shuffle: bool, seed: int) -> DataLoader:
     sampler = TokenBudgetBatches([item.num_tokens for item in split.items], budget, shuffle=shuffle, seed=seed)
     return DataLoader(split.items, batch_sampler=sampler, collate_fn=lambda items: collate(items, store, task))
 

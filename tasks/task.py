@@ -3,7 +3,7 @@
 A task reads its three splits, names the token sequences (texts) to embed, and turns each
 example into one or more :class:`Item` s: slices of those texts plus a target. The run
 embeds every split's distinct texts once (through the activation cache), so training
-reads features from a :class:`tasks.cache.FeatureStore` and never calls the embedder.
+reads features from a :class:`tasks.cache.Store` and never calls the embedder.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from tasks.cache import FeatureStore
+from tasks.cache import Store
 from tasks.readers import DataFormatError, LabelVocabulary
 
 logger = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ def check_nonempty(examples: Sequence[Any], split: str, source: str) -> None:
         raise DataFormatError(source, f"the {split} split has no examples")
 
 
-def collate(items: Sequence[Item], store: FeatureStore, task: Task) -> Batch:
+def collate(items: Sequence[Item], store: Store, task: Task) -> Batch:
     """Gather the items' feature slices into padded ``(batch, layers, time, dim)`` tensors."""
     layers, masks = [], []
     for slot in range(len(items[0].slots)):

@@ -67,6 +67,13 @@ def test_a_half_written_entry_is_never_read(embedder, tmp_path):
     assert [entry["key"] for entry in cache.entries()] == [key]
 
 
+def test_stores_of_different_texts_cannot_be_concatenated(embedder):
+    from tasks.cache import ConcatStore
+
+    with pytest.raises(ValueError, match="same texts"):
+        ConcatStore((compute_features(embedder, TEXTS), compute_features(embedder, TEXTS[:2])), num_layers=3)
+
+
 def _fill_entry(args: tuple[str, str, str]) -> list[float]:
     options, weights, root = args
     store = ActivationCache(root).features(ElmoEmbedder(options, weights), TEXTS)
@@ -103,8 +110,10 @@ def test_a_concatenation_reuses_its_members_entries(embedder, tmp_path):
     both = embed_texts(ConcatEmbedder([static, embedder]), TEXTS, cache)
     assert len(cache.entries()) == 1  # only the biLM's layers are stored
     alone = embed_texts(embedder, TEXTS, cache)
-    assert both.num_layers == 3 and both.dim == 5 + 32
-    np.testing.assert_array_equal(both.data[:, :, 5:], alone.data)
+    assert both.num_layers == 3 and both.dim == 5 + 32 and len(both) == len(TEXTS)
+    for index in range(len(TEXTS)):
+        torch.testing.assert_close(both.get(index)[:, :, 5:], alone.get(index), rtol=0, atol=0)
+    torch.testing.assert_close(both.get(3, 1, 4), both.get(3)[1:4])
     direct = ConcatEmbedder([static, embedder]).embed([list(t) for t in TEXTS])
     for index, layers in enumerate(direct):
         torch.testing.assert_close(both.get(index), layers.permute(1, 0, 2))

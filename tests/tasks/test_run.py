@@ -102,3 +102,12 @@ def test_bad_data_file_is_one_line_with_file_and_line(tmp_path):
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("elmo-bench: ") and "ud_bad_columns.conllu" in last and "line" in last
     assert "Traceback" not in result.stderr
+
+
+def test_glove_plus_elmo_trains_on_the_members_joined_features(elmo_fixtures, tmp_path):
+    fixture = [o.replace("embedder.", "embedder.embedders.1.", 1) for o in fixture_embedder(elmo_fixtures)]
+    cfg = run_config(["task=pos", *TINY, "embedder=glove_elmo", *fixture], tmp_path)
+    row = run(cfg)
+    assert row["embedder"] == "glove+elmo"
+    assert len(row["scalar_mix"]["weights"]) == 3  # ELMo's layers; GloVe is repeated across them
+    assert 0 < row["coverage"]["found"] <= row["coverage"]["tokens"]
