@@ -301,3 +301,85 @@ def labeled_splits(
             split.items.append(Item(index, ((text, 0, len(example.tokens)),), target(vocabulary, example)))
         splits[name] = split
     return vocabulary, splits
+
+
+class LabeledTextTask(Task):
+    """A task over one text per example with labels from a vocabulary: taggers and classifiers.
+
+    It reads the three splits (local files, else the hub), checks dev/test labels against
+    the training ones, and decodes one prediction per example. Subclasses say how to read
+    a file (:meth:`read_file`), what an item's target is (:meth:`encode`) and how a head
+    output becomes a prediction (:meth:`decode_output`).
+
+    Args:
+        files: ``{train, dev, test}`` local paths (used when they exist).
+        hub: the Hugging Face fallback (see :func:`read_splits`).
+        head: a partial head (Hydra ``_partial_: true``) taking ``input_dim`` and ``labels``.
+        max_samples: cap on examples, for every split or ``{split: cap}``.
+        unknown_labels: ``raise`` on a dev/test label never seen in training, or ``map`` it
+            to ``map_to`` (counted in a warning).
+        map_to: the label unseen ones become with ``unknown_labels=map``.
+        labels: the complete label set when known in advance (UPOS), so that a capped
+            training split need not contain every label; None for the labels seen in train.
+    """
+
+    def __init__(
+        self,
+        files: dict[str, str | None] | None,
+        hub: dict[str, Any] | None,
+        head: Callable[..., nn.Module],
+        max_samples: dict[str, int | None] | int | None = None,
+        unknown_labels: str = "raise",
+        map_to: str | None = None,
+        labels: list[str] | None = None,
+    ) -> None:
+        self.files = files
+        self.hub = hub
+        self.head = head
+        self.max_samples = max_samples
+        self.unknown_labels = unknown_labels
+        self.map_to = map_to
+        self.label_set = labels
+        self.labels: LabelVocabulary | None = None
+
+    @abstractmethod
+    def read_file(self, path: Path, max_samples: int | None) -> list[Any]:
+        """Read one local file into examples with ``tokens`` and their label(s)."""
+
+    @abstractmethod
+    def encode(self, labels: LabelVocabulary, example: Any) -> Any:
+        """An example's item target."""
+
+    @abstractmethod
+    def decode_output(self, labels: LabelVocabulary, output: Any) -> Any:
+        """One item's head output as the example's prediction."""
+
+    def prepare(self, examples: list[Any], from_hub: bool, source: str) -> list[Any]:
+        """Convert labels read from a file or the hub to the training encoding."""
+        return examples
+
+    def complete_labels(self, train: list[Any]) -> list[str] | None:
+        """The full label set, when it follows from the configuration and the training data."""
+        return self.label_set
+
+    def load(self) -> dict[str, Split]:
+        kind, raw = read_splits(self.name, self.files, self.hub, self.read_file, self.max_samples)
+        prepared = {split: (self.prepare(examples, kind == "hub", source), source) for split, (examples, source) in raw.items()}
+        self.labels, splits = labeled_splits(
+            prepared, self.unknown_labels, self.map_to, self.encode, self.complete_labels(prepared["train"][0])
+        )
+        return splits
+
+    def build_head(self, input_dim: int) -> nn.Module:
+        assert self.labels is not None, "load() first"
+        return self.head(input_dim=input_dim, labels=list(self.labels.labels))
+
+    def decode(self, split: Split, outputs: list[tuple[Item, Any]]) -> list[Any]:
+        assert self.labels is not None, "load() first"
+        predictions: list[Any] = [None] * len(split.examples)
+        for item, output in outputs:
+            predictions[item.example] = self.decode_output(self.labels, output)
+        missing = [index for index, prediction in enumerate(predictions) if prediction is None]
+        if missing:
+            raise RuntimeError(f"{self.name}/{split.name}: no prediction for examples {missing[:5]}")
+        return predictions
