@@ -6,7 +6,8 @@
 Both compute the same function (``tests/tasks/test_heads.py`` checks outputs and gradients
 against each other). A training step here is forward + backward of one encoder over one
 batch shaped like the sweeps' batches: sorted by length, so lengths within a batch differ
-by up to ``spread`` tokens, and about ``budget`` padded tokens per batch.
+by up to ``spread`` tokens, and about ``budget`` padded tokens per batch. The inputs need
+gradients, as in a run, where the scalar mix (at least its ``gamma``) precedes every head.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from tasks.heads import BiLstmEncoder
 
 # name, input width, hidden units, longest item, length spread within the batch
 SHAPES = [
-    ("tagger on ELMo (POS/NER)", 1024, 128, 40, 6),
+    ("tagger on the shipped ELMo (512)", 512, 128, 40, 6),
+    ("tagger on original ELMo (1024)", 1024, 128, 40, 6),
     ("tagger on GloVe 50d", 50, 128, 40, 6),
     ("QA modelling layer (BiDAF G)", 512, 64, 200, 30),
     ("QA modelling layer, equal lengths", 512, 64, 256, 0),
@@ -65,7 +67,7 @@ def main() -> None:
         rows = max(1, args.budget // longest)
         lengths = torch.linspace(longest, longest - spread, rows).round().long()
         mask = torch.arange(longest) < lengths.unsqueeze(1)
-        inputs = torch.randn(rows, longest, width)
+        inputs = torch.randn(rows, longest, width, requires_grad=True)
         packed = step_seconds(PackedBiLstm(width, hidden), inputs, mask, args.repeats)
         ours = step_seconds(BiLstmEncoder(width, hidden), inputs, mask, args.repeats)
         print(f"{name:36s} {packed * 1e3:10.1f} {ours * 1e3:9.1f} {packed / ours:8.1f}x")
