@@ -319,6 +319,30 @@ def _score(mean: float | None, std: float | None) -> str:
     return f"{mean:.2f}" if std is None else f"{mean:.2f} ± {std:.2f}"
 
 
+def _overview(summary: list[dict[str, Any]]) -> list[str]:
+    """Test scores at a glance: one row per (task, dataset, head), one column per embedder."""
+    embedders = sorted({e["embedder"] for e in summary}, key=_embedder_rank)
+    rows: dict[tuple[str, str, str, str], dict[str, str]] = {}
+    for entry in summary:
+        cell = f"{_score(entry['test_mean'], entry['test_std'])} ({entry['n_seeds']})"
+        rows.setdefault((entry["task"], entry["dataset"], entry["head"], entry["metric"]), {})[entry["embedder"]] = (
+            f"**{cell}**" if entry["best"] else cell
+        )
+    lines = [
+        "",
+        "## At a glance",
+        "",
+        "Test score, mean ± std (number of seeds).",
+        "",
+        "| task (dataset, metric) | head | " + " | ".join(embedders) + " |",
+        "|---|---|" + "---:|" * len(embedders),
+    ]
+    for (task, dataset, head, metric), cells in rows.items():
+        scores = [cells.get(embedder, "") for embedder in embedders]
+        lines.append(f"| {task} ({dataset}, {metric}) | {head} | " + " | ".join(scores) + " |")
+    return lines
+
+
 def render_markdown(summary: list[dict[str, Any]], n_rows: int) -> str:
     """The summary as markdown: a header paragraph, then one table per (task, dataset)."""
     lines = [
@@ -335,6 +359,7 @@ def render_markdown(summary: list[dict[str, Any]], n_rows: int) -> str:
             f"beside `glove`. {PAPER_CAVEAT}"
         ),
     ]
+    lines += _overview(summary)
     notes = sorted({(e["task"], e["dataset"], note) for e in summary for note in e["notes"]})
     if notes:
         lines += ["", "Notes from the runs:", ""]

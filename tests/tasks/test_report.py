@@ -255,7 +255,19 @@ def test_write_summary_markdown_table(results, tmp_path):
         in text
     )
     assert "| elmo_lstm1 | bilstm | 89.50 (n=1) | 90.50 | — | — | 100 |" in text
-    assert text.count("\n## ") == 3
+    assert text.count("\n## ") == 4  # at a glance + one per task
+
+
+def test_summary_starts_with_a_task_by_embedder_overview(results, tmp_path):
+    text = write_summary(load_rows(results), tmp_path).read_text(encoding="utf-8")
+    overview = text.split("## At a glance", 1)[1].split("\n## ", 1)[0]
+    header = next(line for line in overview.splitlines() if line.startswith("| task"))
+    columns = [cell.strip() for cell in header.strip("|").split("|")]
+    ner = next(line for line in overview.splitlines() if line.startswith("| ner"))
+    cells = dict(zip(columns, (cell.strip() for cell in ner.strip("|").split("|")), strict=True))
+    assert cells["elmo"] == "**91.00 ± 1.00 (3)**"
+    assert cells["glove"] == "88.50 ± 0.71 (2)"
+    assert cells["elmo_lstm1"] == "89.50 (1)"
 
 
 def test_write_summary_csv_columns(results, tmp_path):
