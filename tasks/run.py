@@ -9,6 +9,7 @@ whose row already exists is skipped, so an interrupted sweep resumes where it st
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -66,8 +67,13 @@ def config_hash(cfg: DictConfig) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
+@functools.cache
 def git_revision() -> str:
-    """``HEAD``'s commit, with ``+dirty`` when tracked files have changes; ``unknown`` outside git."""
+    """``HEAD``'s commit, with ``+dirty`` when tracked files have changes; ``unknown`` outside git.
+
+    Read once per process, at its first run: a parallel sweep's worker keeps the code it
+    imported then, even if the checkout moves on while it works.
+    """
     try:
         head = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
@@ -148,6 +154,7 @@ def _loader(split: Split, store: Store, task: Task, budget: int, shuffle: bool, 
 def run(cfg: DictConfig) -> dict[str, Any]:
     """Train and test one (task, embedder, seed); return the result row (also written)."""
     started = time.perf_counter()
+    revision = git_revision()
     if cfg.get("threads"):
         torch.set_num_threads(int(cfg.threads))
     L.seed_everything(cfg.seed, workers=True, verbose=False)
@@ -212,7 +219,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "train_items": len(splits["train"].items),
         "wall_time_s": round(time.perf_counter() - started, 2),
         "tokens_per_second": round(model.trained_tokens / max(fit_seconds, 1e-9), 1),
-        "git_revision": git_revision(),
+        "git_revision": revision,
         "config": OmegaConf.to_container(cfg, resolve=True),
         "config_hash": config_hash(cfg),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
