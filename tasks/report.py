@@ -84,10 +84,10 @@ CSV_COLUMNS = (
 EMBEDDER_ORDER = (
     "elmo",
     "glove+elmo",
-    "elmo_average",
     "elmo_char",
     "elmo_lstm1",
     "elmo_lstm2",
+    "elmo_average",
     "glove",
     "word2vec",
     "fasttext",
