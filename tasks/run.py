@@ -9,11 +9,9 @@ whose row already exists is skipped, so an interrupted sweep resumes where it st
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -34,6 +32,7 @@ from elmo.io import write_json_atomic
 from elmo.lm import NonFiniteLossError
 from elmo.weights import WeightFileError
 from tasks.cache import ActivationCache, Store, embed_texts
+from tasks.provenance import git_revision
 from tasks.embedders import Embedder
 from tasks.model import BestWeights, TaskModel, scores_with_prefix
 from tasks.readers import DataFormatError
@@ -65,25 +64,6 @@ def config_hash(cfg: DictConfig) -> str:
         elif not rest:
             data.pop(node, None)
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
-
-
-@functools.cache
-def git_revision() -> str:
-    """``HEAD``'s commit, with ``+dirty`` when tracked files have changes; ``unknown`` outside git.
-
-    Read once per process, at its first run: a parallel sweep's worker keeps the code it
-    imported then, even if the checkout moves on while it works.
-    """
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + ("+dirty" if dirty else "")
 
 
 def embedder_name(cfg: DictConfig) -> str:

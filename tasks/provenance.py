@@ -1,0 +1,33 @@
+"""Where a result row came from: the code revision its process runs.
+
+Kept out of ``tasks.run``: when that module runs as ``__main__`` (``python -m tasks.run``),
+parallel launchers pickle its functions by value, and a cached function there could not
+be found again in the worker.
+"""
+
+from __future__ import annotations
+
+import functools
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@functools.cache
+def git_revision() -> str:
+    """``HEAD``'s commit, with ``+dirty`` when tracked files have changes; ``unknown`` outside git.
+
+    Read once per process, at its first run: a parallel sweep's worker keeps the code it
+    imported then, even if the checkout moves on while it works.
+    """
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
