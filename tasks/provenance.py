@@ -11,7 +11,7 @@ import functools
 import subprocess
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[1]  # the checkout: its git history and conf/
 
 
 @functools.cache

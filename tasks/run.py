@@ -32,7 +32,7 @@ from elmo.io import write_json_atomic
 from elmo.lm import NonFiniteLossError
 from elmo.weights import WeightFileError
 from tasks.cache import ActivationCache, Store, embed_texts
-from tasks.provenance import git_revision
+from tasks.provenance import ROOT, git_revision
 from tasks.embedders import Embedder
 from tasks.model import BestWeights, TaskModel, scores_with_prefix
 from tasks.readers import DataFormatError
@@ -40,7 +40,6 @@ from tasks.task import Split, Task, TokenBudgetBatches, collate
 
 logger = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = 1
 # Settings that change where or how fast a run happens, not what it computes.
 _NOT_HASHED = ("results_dir", "skip_existing", "cache", "threads", "trainer.enable_progress_bar", "hydra")
