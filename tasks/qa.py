@@ -234,9 +234,9 @@ class QaTask(Task):
         train_share, dev_share = self.split_fractions[:2]
         if dev_share <= 0 or train_share <= 0:
             raise ValueError(f"task.split_fractions {self.split_fractions} leaves train or dev without articles")
-        config = self.hub.get("config")
-        hub_train = load_hub(name, hub_splits["train"], config=config, on_misaligned=self.on_misaligned)
-        test = load_hub(name, hub_splits["test"], config=config, on_misaligned=self.on_misaligned)
+        options = {"config": self.hub.get("config"), "revision": self.hub.get("revision"), "on_misaligned": self.on_misaligned}
+        hub_train = load_hub(name, hub_splits["train"], **options)
+        test = load_hub(name, hub_splits["test"], **options)
         dev_fraction = dev_share / (train_share + dev_share)
         # The last part takes what rounding leaves, so it is the dev split here and nothing is lost.
         train, _, dev = split_by_article(hub_train, (1.0 - dev_fraction, 0.0, dev_fraction), self.split_seed)

@@ -63,6 +63,13 @@ class DataFormatError(ValueError):
         return type(self), (self.source, self.message, self.line)
 
 
+class HubDatasetError(RuntimeError):
+    """A hub dataset that ``datasets`` cannot load, with what to do instead."""
+
+    def __reduce__(self) -> tuple[type[HubDatasetError], tuple[str]]:
+        return type(self), (str(self),)
+
+
 @dataclass(frozen=True)
 class TaggedSentence:
     """A tokenized sentence with one tag per token (a POS tag or an NER tag)."""
@@ -860,28 +867,54 @@ _HUB_PRESETS: dict[str, tuple[Callable[..., list[Any]], dict[str, str]]] = {
 }
 
 
+_LOCAL_DATA_HINT = "give local files (task.files.<split>=PATH) or a local copy of the dataset as data files (task.hub.name=DIR)"
+
+
 def load_hub(
     name: str,
     split: str,
     *,
     config: str | None = None,
+    revision: str | None = None,
     max_samples: int | None = None,
     **fields: str,
 ) -> list[Any]:
-    """Load a split from the Hugging Face hub and map it to this module's dataclasses.
+    """Load a split of a Hugging Face dataset and map it to this module's dataclasses.
 
-    Known names (matched on the part after the last ``/``): ``conll2003``, ``wnut_17``,
-    ``universal_dependencies`` (with ``config="en_ewt"``), ``sst2``, ``sst5`` and ``squad``. Tags and
-    labels are taken as the hub stores them; ``fields`` overrides the column names, e.g.
-    ``tags_field="pos_tags"``.
+    ``name`` is a hub id or a local directory laid out as a hub dataset repository (data
+    files, and a README whose ``configs`` name the configs). Known names (matched on the
+    part after the last ``/``): ``conll2003``, ``wnut_17``, ``universal_dependencies`` (with
+    ``config="en_ewt"``), ``sst2``, ``sst5`` and ``squad``. Tags and labels are taken as the
+    hub stores them; ``fields`` overrides the column names, e.g. ``tags_field="pos_tags"``.
+
+    Raises:
+        HubDatasetError: the hub is out of reach, the dataset does not exist, or it is a
+            loading script (which ``datasets`` 4 and later no longer run); the message
+            says what to set instead.
     """
     key = name.rsplit("/", 1)[-1]
     if key not in _HUB_PRESETS:
         raise ValueError(f"no hub mapping for {name!r}; known: {', '.join(sorted(_HUB_PRESETS))}")
     import datasets  # optional dependency, only needed here
+    from datasets.exceptions import DatasetNotFoundError
 
     convert, defaults = _HUB_PRESETS[key]
-    dataset = datasets.load_dataset(name, config, split=split)
+    where = f"hub dataset {name!r}" + (f" (config {config!r})" if config else "")
+    try:
+        dataset = datasets.load_dataset(name, config, split=split, revision=revision)
+    except ConnectionError as error:
+        raise HubDatasetError(f"{where}: the hub cannot be reached ({error}); {_LOCAL_DATA_HINT}") from None
+    except DatasetNotFoundError as error:
+        raise HubDatasetError(f"{where}: {error}; check task.hub.name, or {_LOCAL_DATA_HINT}") from None
+    except RuntimeError as error:
+        if "scripts are no longer supported" not in str(error):
+            raise
+        raise HubDatasetError(
+            f"{where} is a loading script, which datasets {datasets.__version__} no longer runs; "
+            f"load the hub's Parquet export (+task.hub.revision=refs/convert/parquet), or {_LOCAL_DATA_HINT}"
+        ) from None
+    except ValueError as error:  # e.g. an unknown config or split
+        raise HubDatasetError(f"{where}, split {split!r}: {error}") from None
     return convert(
         dataset, max_samples=max_samples, source=f"hub {name}[{split}]", **{**defaults, **fields}
     )

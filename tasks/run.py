@@ -35,7 +35,7 @@ from tasks.cache import ActivationCache, Store, embed_texts
 from tasks.provenance import ROOT, git_revision
 from tasks.embedders import Embedder
 from tasks.model import BestWeights, TaskModel, scores_with_prefix
-from tasks.readers import DataFormatError
+from tasks.readers import DataFormatError, HubDatasetError
 from tasks.task import Split, Task, TokenBudgetBatches, collate
 
 logger = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ SCHEMA = 1
 # Settings that change where or how fast a run happens, not what it computes.
 _NOT_HASHED = ("results_dir", "skip_existing", "cache", "threads", "trainer.enable_progress_bar", "hydra")
 _PREDICTION_SUFFIX = {"pos": "conll", "ner": "conll", "sentiment": "txt", "qa": "json"}
-USER_ERRORS = (DataFormatError, FileNotFoundError, OptionsError, WeightFileError, NonFiniteLossError)
+USER_ERRORS = (DataFormatError, HubDatasetError, FileNotFoundError, OptionsError, WeightFileError, NonFiniteLossError)
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:

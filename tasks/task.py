@@ -236,7 +236,8 @@ def read_splits(
     Args:
         task: the task's name, for messages.
         files: ``{split: path}``; used when every file exists.
-        hub: ``{name, config, splits: {split: hub split}}`` for :func:`tasks.readers.load_hub`.
+        hub: ``{name, config, revision, splits: {split: hub split}, fields}`` for
+            :func:`tasks.readers.load_hub`.
         read_file: ``read_file(path, max_samples=n)`` for one local file.
         max_samples: a cap for every split, or ``{split: cap}``.
     """
@@ -259,8 +260,8 @@ def read_splits(
         splits = hub.get("splits") or {"train": "train", "dev": "validation", "test": "test"}
         for split in SPLITS:
             examples = load_hub(
-                hub["name"], splits[split], config=hub.get("config"), max_samples=caps.get(split),
-                **hub.get("fields", {}),
+                hub["name"], splits[split], config=hub.get("config"), revision=hub.get("revision"),
+                max_samples=caps.get(split), **hub.get("fields", {}),
             )
             result[split] = (examples, f"hub {hub['name']}[{splits[split]}]")
     for split, (examples, source) in result.items():

@@ -1,9 +1,10 @@
-"""Compose the real ``elmo-bench`` config for tests, as the command line would."""
+"""Test helpers: the real ``elmo-bench`` config as the command line composes it, and hub rows."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
@@ -37,3 +38,14 @@ def fixture_embedder(elmo_fixtures: Path) -> list[str]:
         f"embedder.options_file={elmo_fixtures / 'options.json'}",
         f"embedder.weight_file={elmo_fixtures / 'lm_weights.hdf5'}",
     ]
+
+
+def squad_hub_columns(examples: Sequence[Any]) -> dict[str, list]:
+    """SQuAD examples as the hub's ``squad`` dataset stores them, column by column."""
+    return {
+        "id": [e.question_id for e in examples],
+        "title": [e.article_title for e in examples],
+        "context": [e.context for e in examples],
+        "question": [e.question for e in examples],
+        "answers": [{"text": e.answers, "answer_start": e.answer_starts} for e in examples],
+    }

@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from run_helpers import squad_hub_columns
 from seqeval.metrics.sequence_labeling import get_entities
 
 from tasks.readers import (
@@ -563,13 +564,7 @@ def test_labeled_from_hub():
 def test_squad_from_hub_matches_the_json_reader():
     datasets = pytest.importorskip("datasets")
     examples = read_squad(DATA / "squad_tiny.json")
-    rows = {
-        "id": [e.question_id for e in examples],
-        "title": [e.article_title for e in examples],
-        "context": [e.context for e in examples],
-        "question": [e.question for e in examples],
-        "answers": [{"text": e.answers, "answer_start": e.answer_starts} for e in examples],
-    }
+    rows = squad_hub_columns(examples)
 
     assert squad_from_hub(datasets.Dataset.from_dict(rows)) == examples
     rows["answers"][0] = {"text": ["Alexandria"], "answer_start": [0]}
