@@ -911,7 +911,7 @@ def load_hub(
             raise
         raise HubDatasetError(
             f"{where} is a loading script, which datasets {datasets.__version__} no longer runs; "
-            f"load the hub's Parquet export (+task.hub.revision=refs/convert/parquet), or {_LOCAL_DATA_HINT}"
+            f"try the hub's Parquet export (+task.hub.revision=refs/convert/parquet), or {_LOCAL_DATA_HINT}"
         ) from None
     except ValueError as error:  # e.g. an unknown config or split
         raise HubDatasetError(f"{where}, split {split!r}: {error}") from None
