@@ -14,19 +14,27 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]  # the checkout: its git history and conf/
 
 
+# Outputs, not inputs: a sweep's report rewrites the committed tables and plots here.
+NOT_CODE = ("results",)
+
+
 @functools.cache
-def git_revision() -> str:
-    """``HEAD``'s commit, with ``+dirty`` when tracked files have changes; ``unknown`` outside git.
+def git_revision(root: Path = ROOT) -> str:
+    """``HEAD``'s commit, with ``+dirty`` when tracked files outside ``results/`` have
+    changes; ``unknown`` outside git.
 
     Read once per process, at its first run: a parallel sweep's worker keeps the code it
-    imported then, even if the checkout moves on while it works.
+    imported then, even if the checkout moves on while it works. Changed result tables
+    (a finished sweep's report) do not make the next sweep's rows dirty.
     """
+    excluded = [f":(exclude){path}" for path in NOT_CODE]
     try:
         head = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", *excluded],
+            cwd=root, capture_output=True, text=True, check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
