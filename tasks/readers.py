@@ -66,9 +66,6 @@ class DataFormatError(ValueError):
 class HubDatasetError(RuntimeError):
     """A hub dataset that ``datasets`` cannot load, with what to do instead."""
 
-    def __reduce__(self) -> tuple[type[HubDatasetError], tuple[str]]:
-        return type(self), (str(self),)
-
 
 @dataclass(frozen=True)
 class TaggedSentence:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from omegaconf import OmegaConf
 from run_helpers import fixture_embedder, run_config, squad_hub_columns
 
 from tasks.ner import bioes_to_iob2
@@ -37,6 +36,15 @@ def offline(monkeypatch, tmp_path):
     monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf_cache")
 
 
+@pytest.fixture
+def script_repo(tmp_path) -> Path:
+    """A dataset repository that is a loading script, as CoNLL-2003's hub copy was."""
+    repo = tmp_path / "conll2003"
+    repo.mkdir()
+    (repo / "conll2003.py").write_text("# a dataset loading script\n", encoding="utf-8")
+    return repo
+
+
 def _write_repo(
     root: Path, rows: dict[str, dict[str, list]], features, config: str = "default"
 ) -> Path:
@@ -58,6 +66,7 @@ def _task(name: str, tmp_path: Path, *overrides: str):
 def _hub_copy(name: str, file_splits, root: Path, labels: list[str]) -> Path:
     """What the task's hub dataset holds for the examples read from the local files."""
     rows: dict[str, dict[str, list]] = {}
+    column = "upos" if name == "pos" else "ner_tags"
     for split, hub_split in HUB_SPLIT.items():
         examples = file_splits[split].examples
         if name == "sentiment":  # SetFit/sst5: text, integer label, label_text
@@ -70,7 +79,7 @@ def _hub_copy(name: str, file_splits, root: Path, labels: list[str]) -> Path:
             tags = [bioes_to_iob2(e.tags) if name == "ner" else e.tags for e in examples]
             rows[hub_split] = {
                 "tokens": [e.tokens for e in examples],
-                "tags": [[labels.index(t) for t in s] for s in tags],
+                column: [[labels.index(t) for t in s] for s in tags],
             }
     if name == "sentiment":
         features = datasets.Features(
@@ -81,14 +90,12 @@ def _hub_copy(name: str, file_splits, root: Path, labels: list[str]) -> Path:
             }
         )
         return _write_repo(root / "sst5", rows, features)
-    column = "upos" if name == "pos" else "ner_tags"
     features = datasets.Features(
         {
             "tokens": datasets.Sequence(datasets.Value("string")),
             column: datasets.Sequence(datasets.ClassLabel(names=labels)),
         }
     )
-    rows = {split: {"tokens": r["tokens"], column: r["tags"]} for split, r in rows.items()}
     if name == "pos":
         return _write_repo(root / "universal_dependencies", rows, features, config="en_ewt")
     return _write_repo(root / "conll2003", rows, features)
@@ -97,13 +104,11 @@ def _hub_copy(name: str, file_splits, root: Path, labels: list[str]) -> Path:
 @pytest.mark.parametrize("name", sorted(LOCAL))
 def test_the_hub_route_reads_what_the_file_route_reads(name, tmp_path):
     files = [f"task.files.{split}={LOCAL[name]}" for split in SPLITS]
-    file_splits = _task(name, tmp_path, *files).load()
-    labels = (
-        OmegaConf.load(Path(__file__).parents[2] / "conf" / "task" / "pos.yaml").labels
-        if name == "pos"
-        else CONLL2003_TAGS
-    )
-    repo = _hub_copy(name, file_splits, tmp_path / "hub", list(labels))
+    file_task = _task(name, tmp_path, *files)
+    file_splits = file_task.load()
+    # UPOS: the label set fixed in the task's config; CoNLL-2003: the hub's IOB2 class labels.
+    labels = list(file_task.labels.labels) if name == "pos" else CONLL2003_TAGS
+    repo = _hub_copy(name, file_splits, tmp_path / "hub", labels)
 
     missing = [f"task.files.{split}={tmp_path / 'missing.txt'}" for split in SPLITS]
     hub_task = _task(name, tmp_path, *missing, f"task.hub.name={repo}", "+task.hub.revision=main")
@@ -150,24 +155,21 @@ def test_squad_from_the_hub_splits_its_train_split_by_article(tmp_path):
     assert train_titles and dev_titles and not train_titles & dev_titles
 
 
-def test_a_loading_script_gets_an_error_saying_what_to_do(tmp_path):
-    repo = tmp_path / "conll2003"
-    repo.mkdir()
-    (repo / "conll2003.py").write_text("# a dataset loading script\n", encoding="utf-8")
+def test_a_loading_script_gets_an_error_saying_what_to_do(script_repo):
     with pytest.raises(
         HubDatasetError,
         match=r"loading script, which datasets .* no longer runs.*task\.hub\.revision=refs/convert/parquet.*task\.files",
     ):
-        load_hub(str(repo), "train")
+        load_hub(str(script_repo), "train")
 
 
-def test_a_run_on_a_loading_script_stops_with_that_error_and_writes_no_row(elmo_fixtures, tmp_path):
-    repo = tmp_path / "conll2003"
-    repo.mkdir()
-    (repo / "conll2003.py").write_text("# a dataset loading script\n", encoding="utf-8")
+def test_a_run_on_a_loading_script_stops_with_that_error_and_writes_no_row(
+    script_repo, elmo_fixtures, tmp_path
+):
     missing = [f"task.files.{split}={tmp_path / 'missing.txt'}" for split in SPLITS]
     cfg = run_config(
-        ["task=ner", *missing, f"task.hub.name={repo}", *fixture_embedder(elmo_fixtures)], tmp_path
+        ["task=ner", *missing, f"task.hub.name={script_repo}", *fixture_embedder(elmo_fixtures)],
+        tmp_path,
     )
     assert HubDatasetError in USER_ERRORS  # the command line prints it as one line
     with pytest.raises(HubDatasetError, match=r"conll2003.*loading script"):
