@@ -76,7 +76,7 @@ def write_random_model(name: str, folder: Path, seed: int = 0) -> tuple[Path, Pa
 def load_sentences(limit: int) -> list[list[str]]:
     """UD English-EWT dev sentences when the data is there, else a fixed synthetic sample."""
     if UD_DEV.is_file():
-        from tasks.readers import read_conllu
+        from tasks.data.conllu import read_conllu
 
         return [s.tokens for s in read_conllu(UD_DEV, max_samples=limit)]
     generator = torch.Generator().manual_seed(0)

@@ -24,7 +24,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from tasks.readers import split_tag
+from tasks.data.schemes import split_tag
 
 #: Added to the score of a forbidden transition: finite, so ``log Z`` and its gradient
 #: stay finite, yet far below any score a real path reaches.

@@ -10,8 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from tasks.data.conll import read_conll
+from tasks.data.examples import TaggedSentence
+from tasks.data.files import DataFormatError
+from tasks.data.schemes import iob1_to_iob2, iob2_to_bioes, split_tag
 from tasks.metrics import span_f1
-from tasks.readers import DataFormatError, TaggedSentence, split_tag, iob1_to_iob2, iob2_to_bioes, read_conll
 from tasks.tagging import TaggingTask
 from tasks.task import Split
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from tasks.data.conllu import read_conllu
+from tasks.data.examples import TaggedSentence
 from tasks.metrics import token_accuracy
-from tasks.readers import TaggedSentence, read_conllu
 from tasks.tagging import TaggingTask
 from tasks.task import Split
 

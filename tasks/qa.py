@@ -32,10 +32,13 @@ import torch
 from torch import nn
 
 from elmo.io import write_json_atomic
+from tasks.data.files import DataFormatError
+from tasks.data.hub import load_hub
+from tasks.data.source import SPLITS, check_nonempty, data_source, resolve_path
+from tasks.data.squad import SquadExample, read_squad, split_by_article
 from tasks.heads import BiLstmEncoder
 from tasks.metrics import squad_scores
-from tasks.readers import DataFormatError, SquadExample, load_hub, read_squad, split_by_article
-from tasks.task import SPLITS, Batch, Item, Split, Task, check_nonempty, data_source, resolve_path
+from tasks.task import Batch, Item, Split, Task
 
 logger = logging.getLogger(__name__)
 

@@ -32,10 +32,11 @@ from elmo.io import write_json_atomic
 from elmo.lm import NonFiniteLossError
 from elmo.weights import WeightFileError
 from tasks.cache import ActivationCache, Store, embed_texts
-from tasks.provenance import ROOT, git_revision
+from tasks.data.files import DataFormatError
+from tasks.data.hub import HubDatasetError
 from tasks.embedders import Embedder
 from tasks.model import BestWeights, TaskModel, scores_with_prefix
-from tasks.readers import DataFormatError, HubDatasetError
+from tasks.provenance import ROOT, git_revision
 from tasks.task import Split, Task, TokenBudgetBatches, collate
 
 logger = logging.getLogger(__name__)

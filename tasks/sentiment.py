@@ -9,8 +9,10 @@ from typing import Any
 import torch
 
 from elmo.io import atomic_path
+from tasks.data.examples import LabeledSentence
+from tasks.data.labels import LabelVocabulary
+from tasks.data.sst import read_sst
 from tasks.metrics import sentence_accuracy
-from tasks.readers import LabeledSentence, LabelVocabulary, read_sst
 from tasks.task import Item, LabeledTextTask, Split
 
 

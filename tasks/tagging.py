@@ -8,7 +8,8 @@ from pathlib import Path
 import torch
 
 from elmo.io import atomic_path
-from tasks.readers import LabelVocabulary, TaggedSentence
+from tasks.data.examples import TaggedSentence
+from tasks.data.labels import LabelVocabulary
 from tasks.task import Item, LabeledTextTask, Split
 
 

@@ -20,11 +20,10 @@ import torch
 from torch import nn
 
 from tasks.cache import Store
-from tasks.readers import DataFormatError, LabelVocabulary
+from tasks.data.labels import LabelVocabulary
+from tasks.data.source import read_splits
 
 logger = logging.getLogger(__name__)
-
-SPLITS = ("train", "dev", "test")
 
 
 @dataclass(frozen=True)
@@ -81,36 +80,6 @@ class Batch:
         return Batch([x.to(device) for x in self.layers], [m.to(device) for m in self.masks], self.items, targets)
 
 
-def resolve_path(path: str | None) -> Path | None:
-    """A data path as given, or relative to the project root when it is not found as given."""
-    if path is None:
-        return None
-    candidate = Path(path).expanduser()
-    if candidate.exists() or candidate.is_absolute():
-        return candidate
-    from_root = Path(__file__).resolve().parents[1] / candidate
-    return from_root if from_root.exists() else candidate
-
-
-def data_source(files: dict[str, str | None] | None, hub: dict[str, Any] | None, task: str) -> str:
-    """``files`` when every local file exists, else ``hub`` (a Hugging Face dataset).
-
-    Raises:
-        FileNotFoundError: naming the missing file, when there is no hub fallback.
-    """
-    missing = [str(p) for p in (resolve_path(v) for v in (files or {}).values() if v) if not p.exists()]
-    if files and not missing:
-        return "files"
-    if hub and hub.get("name"):
-        if files:
-            logger.warning("%s: local data not found (%s); loading %s from the hub", task, ", ".join(missing), hub["name"])
-        return "hub"
-    raise FileNotFoundError(
-        f"{task}: data file(s) not found: {', '.join(missing) or 'none configured'}; set "
-        f"task.files.<split>=PATH or task.hub.name=<Hugging Face dataset>"
-    )
-
-
 class Task(ABC):
     """A benchmark task: data, items, decoding and its field's metric.
 
@@ -149,12 +118,6 @@ class Task(ABC):
     def train_sentences(self, splits: dict[str, Split]) -> list[tuple[str, ...]]:
         """The training texts an embedder may fit on (the random baseline's vocabulary)."""
         return splits["train"].texts
-
-
-def check_nonempty(examples: Sequence[Any], split: str, source: str) -> None:
-    """An empty split is a user error, named with its source."""
-    if not examples:
-        raise DataFormatError(source, f"the {split} split has no examples")
 
 
 def collate(items: Sequence[Item], store: Store, task: Task) -> Batch:
@@ -219,54 +182,6 @@ class TokenBudgetBatches(torch.utils.data.Sampler[list[int]]):
 
     def __len__(self) -> int:
         return len(self._batches())
-
-
-def read_splits(
-    task: str,
-    files: dict[str, str | None] | None,
-    hub: dict[str, Any] | None,
-    read_file: Any,
-    max_samples: dict[str, int | None] | int | None = None,
-) -> tuple[str, dict[str, tuple[list[Any], str]]]:
-    """Read train, dev and test from local files or the hub.
-
-    Returns:
-        ``"files"`` or ``"hub"``, and ``{split: (examples, source)}``.
-
-    Args:
-        task: the task's name, for messages.
-        files: ``{split: path}``; used when every file exists.
-        hub: ``{name, config, revision, splits: {split: hub split}, fields}`` for
-            :func:`tasks.readers.load_hub`.
-        read_file: ``read_file(path, max_samples=n)`` for one local file.
-        max_samples: a cap for every split, or ``{split: cap}``.
-    """
-    from tasks.readers import load_hub
-
-    caps = max_samples if isinstance(max_samples, dict) else dict.fromkeys(SPLITS, max_samples)
-    unknown = set(caps) - set(SPLITS)
-    if unknown:
-        raise ValueError(f"{task}: max_samples keys must be among {SPLITS}, got {sorted(unknown)}")
-    result = {}
-    kind = data_source(files, hub, task)
-    if kind == "files":
-        for split in SPLITS:
-            path = resolve_path(files.get(split))  # type: ignore[union-attr]
-            if path is None:
-                raise ValueError(f"{task}: no file for the {split} split (task.files.{split})")
-            result[split] = (read_file(path, max_samples=caps.get(split)), str(path))
-    else:
-        assert hub is not None
-        splits = hub.get("splits") or {"train": "train", "dev": "validation", "test": "test"}
-        for split in SPLITS:
-            examples = load_hub(
-                hub["name"], splits[split], config=hub.get("config"), revision=hub.get("revision"),
-                max_samples=caps.get(split), **hub.get("fields", {}),
-            )
-            result[split] = (examples, f"hub {hub['name']}[{splits[split]}]")
-    for split, (examples, source) in result.items():
-        check_nonempty(examples, split, source)
-    return kind, result
 
 
 def labeled_splits(

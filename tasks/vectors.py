@@ -49,7 +49,7 @@ from elmo.corpus import CorpusError, CorpusPaths, EncodingErrors
 from elmo.io import atomic_path
 from elmo.lm_data import TokenizedCorpus, prepare_corpus
 from tasks.embedders import Embedder, EmbedderOutput
-from tasks.readers import DataFormatError
+from tasks.data.files import DataFormatError
 
 if TYPE_CHECKING:
     from gensim.models.fasttext import FastTextKeyedVectors

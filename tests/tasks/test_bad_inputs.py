@@ -17,7 +17,7 @@ from omegaconf import open_dict
 from elmo.config import OptionsError
 from elmo.weights import WeightFileError
 from run_helpers import ROOT, fixture_embedder, run_config
-from tasks.readers import DataFormatError
+from tasks.data.files import DataFormatError
 from tasks.run import run
 from tasks.vectors import VectorFileError
 

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from run_helpers import fixture_embedder, run_config, squad_hub_columns
 
+from tasks.data.hub import HubDatasetError, load_hub
+from tasks.data.source import SPLITS
+from tasks.data.squad import read_squad
 from tasks.ner import bioes_to_iob2
-from tasks.readers import HubDatasetError, load_hub, read_squad
 from tasks.run import USER_ERRORS, build_task, run
-from tasks.task import SPLITS
 
 datasets = pytest.importorskip("datasets")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tasks.data.schemes import iob1_to_bioes, iob1_to_iob2
 from tasks.metrics import (
     answer_exact_match,
     answer_f1,
@@ -13,7 +14,6 @@ from tasks.metrics import (
     squad_scores,
     token_accuracy,
 )
-from tasks.readers import iob1_to_bioes, iob1_to_iob2
 
 # ----------------------------------------------------------------------------- accuracies
 

@@ -11,8 +11,8 @@ import pytest
 import torch
 from hydra import compose, initialize_config_dir
 
+from tasks.data.squad import SquadExample, read_squad
 from tasks.qa import BidafHead, QaTask, best_spans, context_windows
-from tasks.readers import SquadExample, read_squad
 from tasks.run import run
 from tasks.task import Batch, Item
 
