@@ -1,24 +1,41 @@
-"""Task heads shared by several tasks: token taggers and a sentence classifier.
+"""Task heads: the :class:`Head` protocol and the heads shared by several tasks.
 
-Each head takes the scalar-mixed features of a batch, ``(batch, time, dim)`` per input
-sequence, and has ``loss(batch, mixed)`` and ``predict(batch, mixed)`` (one output per item).
+Every head is an ``nn.Module`` that takes the scalar-mixed features of a batch,
+``(batch, time, dim)`` per input sequence, and implements :class:`Head`: ``loss(batch,
+mixed)`` and ``predict(batch, mixed)`` (one output per item, which the task decodes).
 
 - :class:`TokenTagger`: dropout, an optional BiLSTM, then per-token scores, decoded by a
   softmax or by a linear-chain CRF (Lample et al., 2016; the ELMo paper's NER model is a
   BiLSTM-CRF over ``[GloVe; ELMo]``). ``hidden=0`` gives a linear probe.
 - :class:`SentenceClassifier`: a BiLSTM over the tokens, max- and mean-pooled, then an MLP
   (the pooled-BiLSTM sentence model of the ELMo paper's SST experiments, simplified).
+- :class:`MultiLabelClassifier`: the same pooled BiLSTM with one sigmoid per label
+  (binary cross-entropy), for tasks with a set of labels per text.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
 
 import torch
 from torch import nn
 
+from tasks.batching import Batch
 from tasks.crf import ConditionalRandomField, allowed_transitions
-from tasks.task import Batch
+
+
+@runtime_checkable
+class Head(Protocol):
+    """What the shared LightningModule needs of a task head (an ``nn.Module``)."""
+
+    def loss(self, batch: Batch, mixed: list[torch.Tensor]) -> torch.Tensor:
+        """The training loss of a batch; ``mixed`` holds ``(batch, time, dim)`` per input sequence."""
+        ...
+
+    def predict(self, batch: Batch, mixed: list[torch.Tensor]) -> list[Any]:
+        """One output per item of the batch, in the form the task's ``decode`` reads."""
+        ...
 
 
 class BiLstmEncoder(nn.Module):
@@ -143,7 +160,8 @@ class SentenceClassifier(nn.Module):
             nn.Linear(mlp_hidden, len(labels)),
         )
 
-    def _logits(self, batch: Batch, mixed: list[torch.Tensor]) -> torch.Tensor:
+    def logits(self, batch: Batch, mixed: list[torch.Tensor]) -> torch.Tensor:
+        """``(batch, classes)`` scores from the pooled BiLSTM states."""
         mask = batch.masks[0]
         states = self.encoder(self.dropout(mixed[0]), mask)  # (batch, time, 2 * hidden)
         inside = mask.unsqueeze(-1)
@@ -153,7 +171,31 @@ class SentenceClassifier(nn.Module):
         return self.mlp(torch.cat([largest, mean], dim=-1))  # (batch, classes)
 
     def loss(self, batch: Batch, mixed: list[torch.Tensor]) -> torch.Tensor:
-        return nn.functional.cross_entropy(self._logits(batch, mixed), batch.targets)
+        return nn.functional.cross_entropy(self.logits(batch, mixed), batch.targets)
 
     def predict(self, batch: Batch, mixed: list[torch.Tensor]) -> list[int]:
-        return self._logits(batch, mixed).argmax(dim=-1).tolist()
+        return self.logits(batch, mixed).argmax(dim=-1).tolist()
+
+
+class MultiLabelClassifier(SentenceClassifier):
+    """A set of labels per text: the pooled BiLSTM of :class:`SentenceClassifier` with one
+    sigmoid per label, trained with binary cross-entropy; a label is predicted when its
+    probability passes ``threshold``.
+
+    Args:
+        threshold: the probability above which a label is predicted.
+        **kwargs: see :class:`SentenceClassifier`.
+    """
+
+    def __init__(self, input_dim: int, labels: Sequence[str], threshold: float = 0.5, **kwargs: Any) -> None:
+        super().__init__(input_dim, labels, **kwargs)
+        if not 0.0 < threshold < 1.0:
+            raise ValueError(f"head.threshold must be between 0 and 1, got {threshold}")
+        self.threshold = threshold
+
+    def loss(self, batch: Batch, mixed: list[torch.Tensor]) -> torch.Tensor:
+        return nn.functional.binary_cross_entropy_with_logits(self.logits(batch, mixed), batch.targets)
+
+    def predict(self, batch: Batch, mixed: list[torch.Tensor]) -> list[list[int]]:
+        chosen = torch.sigmoid(self.logits(batch, mixed)) > self.threshold  # (batch, labels)
+        return [row.nonzero().flatten().tolist() for row in chosen]

@@ -1,7 +1,9 @@
 """Task metrics as pure functions ``(predictions, gold) -> dict[str, float]``.
 
-Accuracies and span scores are fractions in [0, 1]; SQuAD exact match and F1 are
-percentages, as the official SQuAD v1.1 evaluation reports them.
+Every metric is in percent (0-100), as the official SQuAD v1.1 evaluation and conlleval
+report theirs. Beside each metric, a ``*_parts`` function gives its per-example parts
+``(num, den)`` with ``metric = 100 * sum(num) / sum(den)``: the paired significance tests
+resample examples and recompute the metric from these sums.
 
 SQuAD v1.1 scoring (Rajpurkar et al., 2016): both answers are normalised (lower-cased,
 punctuation deleted, the articles a/an/the removed, whitespace collapsed); EM is 1 when the
@@ -20,6 +22,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from seqeval.metrics import classification_report
+from seqeval.metrics.sequence_labeling import get_entities
 from seqeval.scheme import IOB2, IOBES
 
 
@@ -39,34 +42,45 @@ def _check_sentences(predictions: Sequence[Sequence[str]], gold: Sequence[Sequen
             )
 
 
+def _percent(num: Sequence[float], den: Sequence[float]) -> float:
+    total = sum(den)
+    return 100.0 * sum(num) / total if total else 0.0
+
+
+def token_accuracy_parts(
+    predictions: Sequence[Sequence[str]], gold: Sequence[Sequence[str]]
+) -> tuple[list[float], list[float]]:
+    """Per sentence: tokens tagged right, and tokens."""
+    _check_sentences(predictions, gold)
+    correct = [
+        float(sum(p == g for p, g in zip(predicted, expected, strict=True)))
+        for predicted, expected in zip(predictions, gold, strict=True)
+    ]
+    return correct, [float(len(expected)) for expected in gold]
+
+
 def token_accuracy(
     predictions: Sequence[Sequence[str]], gold: Sequence[Sequence[str]]
 ) -> dict[str, float]:
-    """Fraction of tokens whose tag is right, over all sentences flattened (nothing ignored).
+    """Percent of tokens whose tag is right, over all sentences flattened (nothing ignored).
 
     Returns:
         ``{"accuracy": ...}``.
     """
-    _check_sentences(predictions, gold)
-    correct = sum(
-        p == g
-        for predicted, expected in zip(predictions, gold, strict=True)
-        for p, g in zip(predicted, expected, strict=True)
-    )
-    total = sum(len(expected) for expected in gold)
-    if total == 0:
+    correct, total = token_accuracy_parts(predictions, gold)
+    if sum(total) == 0:
         raise ValueError("no tokens to score")
-    return {"accuracy": correct / total}
+    return {"accuracy": _percent(correct, total)}
 
 
 def sentence_accuracy(predictions: Sequence[str], gold: Sequence[str]) -> dict[str, float]:
-    """Fraction of sentences whose label is right.
+    """Percent of sentences whose label is right.
 
     Returns:
         ``{"accuracy": ...}``.
     """
     _check_aligned(predictions, gold, "labels")
-    return {"accuracy": sum(p == g for p, g in zip(predictions, gold, strict=True)) / len(gold)}
+    return {"accuracy": 100.0 * sum(p == g for p, g in zip(predictions, gold, strict=True)) / len(gold)}
 
 
 def span_f1(
@@ -104,19 +118,37 @@ def span_f1(
         )
     micro = report["micro avg"]
     scores = {
-        "precision": float(micro["precision"]),
-        "recall": float(micro["recall"]),
-        "f1": float(micro["f1-score"]),
+        "precision": 100.0 * float(micro["precision"]),
+        "recall": 100.0 * float(micro["recall"]),
+        "f1": 100.0 * float(micro["f1-score"]),
     }
     averages = {"micro avg", "macro avg", "weighted avg"}
     scores.update(
         {
-            f"f1_{name}": float(row["f1-score"])
+            f"f1_{name}": 100.0 * float(row["f1-score"])
             for name, row in report.items()
             if name not in averages
         }
     )
     return scores
+
+
+def span_f1_parts(
+    predictions: Sequence[Sequence[str]], gold: Sequence[Sequence[str]]
+) -> tuple[list[float], list[float]]:
+    """Per sentence ``2 tp`` and ``2 tp + fp + fn`` over exact entity spans.
+
+    Spans are read as :func:`span_f1`'s default mode reads them (seqeval's ``get_entities``,
+    conlleval's reading), so the micro F1 from these sums equals its ``f1``.
+    """
+    _check_sentences(predictions, gold)
+    num, den = [], []
+    for predicted, expected in zip(predictions, gold, strict=True):
+        found, true = set(get_entities(list(predicted))), set(get_entities(list(expected)))
+        tp = len(found & true)
+        num.append(2.0 * tp)
+        den.append(float(len(found) + len(true)))  # 2 tp + fp + fn
+    return num, den
 
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -168,8 +200,54 @@ def squad_scores(predictions: Sequence[str], gold: Sequence[Sequence[str]]) -> d
     for index, answers in enumerate(gold):
         if not answers:
             raise ValueError(f"question {index} has no gold answer")
-    exact = sum(
-        answer_exact_match(p, answers) for p, answers in zip(predictions, gold, strict=True)
-    )
-    overlap = sum(answer_f1(p, answers) for p, answers in zip(predictions, gold, strict=True))
-    return {"em": 100.0 * exact / len(gold), "f1": 100.0 * overlap / len(gold)}
+    parts = squad_parts(predictions, gold)
+    return {name: _percent(num, den) for name, (num, den) in parts.items()}
+
+
+def squad_parts(
+    predictions: Sequence[str], gold: Sequence[Sequence[str]]
+) -> dict[str, tuple[list[float], list[float]]]:
+    """Per question its EM and F1 in [0, 1], each over 1: ``{"em": (num, den), "f1": ...}``."""
+    _check_aligned(predictions, gold, "answers")
+    for index, answers in enumerate(gold):
+        if not answers:
+            raise ValueError(f"question {index} has no gold answer")
+    ones = [1.0] * len(gold)
+    pairs = list(zip(predictions, gold, strict=True))
+    return {
+        "em": ([answer_exact_match(p, answers) for p, answers in pairs], ones),
+        "f1": ([answer_f1(p, answers) for p, answers in pairs], ones),
+    }
+
+
+def multilabel_f1_parts(
+    predictions: Sequence[Sequence[str]], gold: Sequence[Sequence[str]]
+) -> tuple[list[float], list[float]]:
+    """Per example ``2 tp`` and ``2 tp + fp + fn`` over its label set (micro F1's parts)."""
+    _check_aligned(predictions, gold, "label sets")
+    num, den = [], []
+    for predicted, expected in zip(predictions, gold, strict=True):
+        found, true = set(predicted), set(expected)
+        num.append(2.0 * len(found & true))
+        den.append(float(len(found) + len(true)))
+    return num, den
+
+
+def multilabel_scores(predictions: Sequence[Sequence[str]], gold: Sequence[Sequence[str]]) -> dict[str, float]:
+    """Micro and macro F1 over labels (scikit-learn) and exact-set accuracy, in percent.
+
+    Returns:
+        ``{"micro_f1": ..., "macro_f1": ..., "exact_match": ...}``; macro F1 averages the
+        labels that occur in gold or predictions.
+    """
+    _check_aligned(predictions, gold, "label sets")
+    from sklearn.metrics import f1_score
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    binarizer = MultiLabelBinarizer().fit([*gold, *predictions])
+    truth, guess = binarizer.transform(gold), binarizer.transform(predictions)
+    return {
+        "micro_f1": 100.0 * float(f1_score(truth, guess, average="micro", zero_division=0)),
+        "macro_f1": 100.0 * float(f1_score(truth, guess, average="macro", zero_division=0)),
+        "exact_match": 100.0 * sum(set(p) == set(g) for p, g in zip(predictions, gold, strict=True)) / len(gold),
+    }

@@ -18,7 +18,8 @@ import torch
 
 from elmo import ScalarMix
 from elmo.lm import NonFiniteLossError
-from tasks.task import Batch, Item, Split, Task
+from tasks.batching import Batch
+from tasks.task import Item, Split, Task
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ class TaskModel(L.LightningModule):
         learning_rate: Adam's learning rate.
         weight_decay: Adam's L2 penalty on the head (not on the mix).
         mix_l2: the ELMo paper's ``lambda * ||w||^2`` on the mix's weights.
+        mix_learning_rate: Adam's learning rate for the mix's weights and gamma (their own
+            parameter group); None for ``learning_rate``.
     """
 
     def __init__(
@@ -47,6 +50,7 @@ class TaskModel(L.LightningModule):
         learning_rate: float = 1e-3,
         weight_decay: float = 0.0,
         mix_l2: float = 0.0,
+        mix_learning_rate: float | None = None,
     ) -> None:
         super().__init__()
         self.task = task
@@ -56,6 +60,7 @@ class TaskModel(L.LightningModule):
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.mix_l2 = mix_l2
+        self.mix_learning_rate = learning_rate if mix_learning_rate is None else mix_learning_rate
         self.trained_tokens = 0
         self.predictions: dict[str, list[Any]] = {}
         self.scores: dict[str, dict[str, float]] = {}
@@ -109,7 +114,7 @@ class TaskModel(L.LightningModule):
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.Adam(
             [
-                {"params": [p for p in self.mix.parameters() if p.requires_grad], "weight_decay": 0.0},
+                {"params": [p for p in self.mix.parameters() if p.requires_grad], "weight_decay": 0.0, "lr": self.mix_learning_rate},
                 {"params": [p for p in self.head.parameters() if p.requires_grad]},
             ],
             lr=self.learning_rate,
@@ -125,7 +130,8 @@ class TaskModel(L.LightningModule):
 
 
 class BestWeights(L.Callback):
-    """Keeps a copy of the mix and head at the best validation score (in memory, no pickle)."""
+    """Keeps a copy of the mix and head at the best validation score (in memory, no pickle),
+    and the validation score of every epoch (the learning curve)."""
 
     def __init__(self, monitor: str) -> None:
         self.monitor = monitor
@@ -133,9 +139,11 @@ class BestWeights(L.Callback):
         self.best_epoch = -1
         self.best_scores: dict[str, float] = {}
         self.state: dict[str, torch.Tensor] | None = None
+        self.curve: list[float] = []
 
     def on_validation_end(self, trainer: L.Trainer, model: TaskModel) -> None:
         value = float(trainer.callback_metrics[self.monitor])
+        self.curve.append(float(model.scores["dev"][self.monitor.split("/", 1)[1]]))
         if self.best is None or value > self.best:
             self.best, self.best_epoch = value, trainer.current_epoch
             self.best_scores = dict(model.scores["dev"])

@@ -14,9 +14,9 @@ from tasks.data.conll import read_conll
 from tasks.data.examples import TaggedSentence
 from tasks.data.files import DataFormatError
 from tasks.data.schemes import iob1_to_iob2, iob2_to_bioes, split_tag
-from tasks.metrics import span_f1
-from tasks.tagging import TaggingTask
-from tasks.task import Split
+from tasks.kinds import TokenLabelTask
+from tasks.metrics import span_f1, span_f1_parts
+from tasks.task import ExampleScores, Split
 
 
 def bioes_to_iob2(tags: list[str]) -> list[str]:
@@ -24,24 +24,24 @@ def bioes_to_iob2(tags: list[str]) -> list[str]:
     return [{"S": "B", "E": "I"}.get(tag[0], tag[0]) + tag[1:] if tag != "O" else tag for tag in tags]
 
 
-class NerTask(TaggingTask):
-    """NER scored by span F1 (percent).
+class NerTask(TokenLabelTask):
+    """NER scored by span micro F1, with precision, recall and F1 per entity type.
 
     Args:
-        dataset: the dataset's name in reports (``conll2003``, ``wnut17``).
         file_scheme: how the local files write entities: ``iob1`` (CoNLL-2003) or ``iob2``.
         hub_scheme: the same for the hub copy (the hub's ``conll2003`` is IOB2).
         encoding: ``BIO`` or ``BIOES``, the tags the head learns.
         tag_column: the column holding the NER tag in the local files.
-        **kwargs: see :class:`tasks.tagging.TaggingTask`.
+        **kwargs: see :class:`tasks.kinds.LabeledTextTask` (``dataset``: ``conll2003``, ``wnut17``).
     """
 
     name = "ner"
+    dataset = "conll2003"
     metric = "f1"
+    secondary_metrics = ("precision", "recall")
 
     def __init__(
         self,
-        dataset: str = "conll2003",
         file_scheme: str = "iob1",
         hub_scheme: str = "iob2",
         encoding: str = "BIOES",
@@ -56,7 +56,6 @@ class NerTask(TaggingTask):
         ):
             if value not in allowed:
                 raise ValueError(f"task.{key} must be one of {allowed}, got {value!r}")
-        self.dataset = dataset
         self.file_scheme = file_scheme
         self.hub_scheme = hub_scheme
         self.encoding = encoding
@@ -92,4 +91,8 @@ class NerTask(TaggingTask):
 
     def score(self, split: Split, predictions: list[list[str]]) -> dict[str, float]:
         gold, predicted = self.gold_and_predicted(split, predictions)
-        return {name: 100.0 * value for name, value in span_f1(predicted, gold).items()}
+        return span_f1(predicted, gold)
+
+    def example_scores(self, split: Split, predictions: list[list[str]]) -> dict[str, ExampleScores]:
+        gold, predicted = self.gold_and_predicted(split, predictions)
+        return {"f1": ExampleScores(*span_f1_parts(predicted, gold))}

@@ -7,31 +7,25 @@ from typing import Any
 
 from tasks.data.conllu import read_conllu
 from tasks.data.examples import TaggedSentence
-from tasks.metrics import token_accuracy
-from tasks.tagging import TaggingTask
-from tasks.task import Split
+from tasks.kinds import TokenLabelTask
 
 
-class PosTask(TaggingTask):
-    """POS tagging scored by token accuracy (percent).
+class PosTask(TokenLabelTask):
+    """POS tagging scored by token accuracy.
 
     Args:
         tag_field: ``upos`` (17 universal tags) or ``xpos`` (the Penn Treebank tags).
-        **kwargs: see :class:`tasks.tagging.TaggingTask`.
+        **kwargs: see :class:`tasks.kinds.LabeledTextTask`.
     """
 
     name = "pos"
-    metric = "accuracy"
+    dataset = "ud_english_ewt"
 
-    def __init__(self, tag_field: str = "upos", dataset: str = "ud_english_ewt", **kwargs: Any) -> None:
+    def __init__(self, tag_field: str = "upos", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if tag_field not in ("upos", "xpos"):
             raise ValueError(f"task.tag_field must be 'upos' or 'xpos', got {tag_field!r}")
         self.tag_field = tag_field
-        self.dataset = dataset
 
     def read_file(self, path: Path, max_samples: int | None) -> list[TaggedSentence]:
         return read_conllu(path, tag_field=self.tag_field, max_samples=max_samples)  # type: ignore[arg-type]
-
-    def score(self, split: Split, predictions: list[list[str]]) -> dict[str, float]:
-        return {"accuracy": 100.0 * token_accuracy(predictions, [s.tags for s in split.examples])["accuracy"]}

@@ -20,8 +20,9 @@ NOT_CODE = ("results",)
 
 @functools.cache
 def git_revision(root: Path = ROOT) -> str:
-    """``HEAD``'s commit, with ``+dirty`` when tracked files outside ``results/`` have
-    changes; ``unknown`` outside git.
+    """``HEAD``'s commit, with ``+dirty`` when files outside ``results/`` have changes:
+    edited tracked files, or new files git does not ignore (a task file not yet committed
+    changes what runs); ``unknown`` outside git.
 
     Read once per process, at its first run: a parallel sweep's worker keeps the code it
     imported then, even if the checkout moves on while it works. Changed result tables
@@ -33,7 +34,7 @@ def git_revision(root: Path = ROOT) -> str:
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", *excluded],
+            ["git", "status", "--porcelain", "--untracked-files=normal", "--", ".", *excluded],
             cwd=root, capture_output=True, text=True, check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):

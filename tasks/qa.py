@@ -32,13 +32,14 @@ import torch
 from torch import nn
 
 from elmo.io import write_json_atomic
+from tasks.batching import Batch
 from tasks.data.files import DataFormatError
 from tasks.data.hub import load_hub
-from tasks.data.source import SPLITS, check_nonempty, data_source, resolve_path
+from tasks.data.source import SPLITS, split_caps, check_nonempty, data_source, resolve_path
 from tasks.data.squad import SquadExample, read_squad, split_by_article
-from tasks.heads import BiLstmEncoder
-from tasks.metrics import squad_scores
-from tasks.task import Batch, Item, Split, Task
+from tasks.heads import BiLstmEncoder, Head
+from tasks.metrics import squad_parts, squad_scores
+from tasks.task import ExampleScores, Item, Split, Task
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +157,6 @@ class QaTask(Task):
         hub: the Hugging Face fallback: ``{name, splits: {train, test}}``; its train split
             is divided by article into train and dev, its ``test`` split is the test.
         head: a partial head taking ``input_dim``.
-        dataset: the dataset's name in reports.
         max_samples: cap on questions, for every split or ``{split: cap}``, applied after
             the article split.
         split_seed: seed of the article shuffle.
@@ -165,24 +165,32 @@ class QaTask(Task):
         max_context: context tokens per window.
         stride: tokens between the starts of consecutive windows.
         on_misaligned: ``raise`` on an answer not at its ``answer_start``, or ``drop`` it.
+        name: overrides the report name.
+        dataset: overrides the dataset's report name.
     """
 
     name = "qa"
+    dataset = "squad_v1.1"
     metric = "f1"
+    secondary_metrics = ("em",)
+    label_kind = "span"
+    prediction_format = "json"
 
     def __init__(
         self,
         files: dict[str, str | None] | None,
         hub: dict[str, Any] | None,
-        head: Callable[..., nn.Module],
-        dataset: str = "squad_v1.1",
+        head: Callable[..., Head],
         max_samples: dict[str, int | None] | int | None = None,
         split_seed: int = 0,
         split_fractions: Sequence[float] = (0.8, 0.1, 0.1),
         max_context: int = 256,
         stride: int = 128,
         on_misaligned: Literal["raise", "drop"] = "raise",
+        name: str | None = None,
+        dataset: str | None = None,
     ) -> None:
+        super().__init__(name, dataset)
         if max_context < 1 or not 1 <= stride <= max_context:
             raise ValueError(
                 f"task.max_context must be positive and 1 <= task.stride <= max_context, "
@@ -190,12 +198,8 @@ class QaTask(Task):
             )
         if on_misaligned not in ("raise", "drop"):
             raise ValueError(f"task.on_misaligned must be 'raise' or 'drop', got {on_misaligned!r}")
-        caps = max_samples if isinstance(max_samples, dict) else dict.fromkeys(SPLITS, max_samples)
-        if set(caps) - set(SPLITS) or any(cap is not None and cap < 1 for cap in caps.values()):
-            raise ValueError(f"task.max_samples must be a positive cap or {{split: cap}} over {SPLITS}, got {max_samples}")
         self.files, self.hub, self.head = files, hub, head
-        self.dataset = dataset
-        self.caps = caps
+        self.caps = split_caps(max_samples)
         self.split_seed = split_seed
         self.split_fractions = tuple(float(f) for f in split_fractions)
         self.max_context, self.stride = max_context, stride
@@ -284,7 +288,7 @@ class QaTask(Task):
         logger.info("%s/%s: %d questions, %d texts, %d windows", self.name, name, len(examples), len(split.texts), len(split.items))
         return split
 
-    def build_head(self, input_dim: int) -> nn.Module:
+    def build_head(self, input_dim: int) -> Head:
         return self.head(input_dim=input_dim)
 
     def targets(self, items: Sequence[Item]) -> torch.Tensor:
@@ -305,6 +309,10 @@ class QaTask(Task):
 
     def score(self, split: Split, predictions: list[str]) -> dict[str, float]:
         return squad_scores(predictions, [example.answers for example in split.examples])
+
+    def example_scores(self, split: Split, predictions: list[str]) -> dict[str, ExampleScores]:
+        parts = squad_parts(predictions, [example.answers for example in split.examples])
+        return {name: ExampleScores(num, den) for name, (num, den) in parts.items()}
 
     def write_predictions(self, path: Path, split: Split, predictions: list[str]) -> None:
         """``{question id: answer text}``, the official evaluation script's input."""

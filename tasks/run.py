@@ -1,10 +1,14 @@
-"""``elmo-bench task=<pos|ner|sentiment|qa> embedder=<...> seed=<n>``: train one head, write one row.
+"""``elmo-bench task=<name> embedder=<name> seed=<n>``: train one head, write one row.
 
-The run reads the task's data, embeds every split once through the activation cache (a
-warm cache never loads the biLM), trains the scalar mix and head with Lightning (early
-stopping on the validation metric, the best epoch's weights kept), scores the test split
-and writes, atomically, one JSON row and the test predictions under ``results_dir``. A run
-whose row already exists is skipped, so an interrupted sweep resumes where it stopped.
+The run checks its configuration, reads the task's data, embeds every split once through
+the activation cache (a warm cache never loads the biLM), trains the scalar mix and head
+with Lightning (early stopping on the validation metric, the best epoch's weights kept),
+scores the test split and writes, atomically, one JSON row, the test predictions and the
+per-example test scores under ``results_dir``. A run whose row already exists is skipped,
+so an interrupted sweep resumes where it stopped.
+
+Heavy libraries (torch, Lightning, the task code) are imported inside the functions that
+use them, so ``elmo-bench --help`` and configuration errors come back at once.
 """
 
 from __future__ import annotations
@@ -12,46 +16,81 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import hydra
-import lightning as L
-import torch
-from hydra.core.hydra_config import HydraConfig
-from hydra.errors import InstantiationException
-from hydra.utils import instantiate
-from lightning.pytorch.callbacks import EarlyStopping
 from omegaconf import DictConfig, OmegaConf
-from torch.utils.data import DataLoader
 
-from elmo.config import OptionsError
-from elmo.io import write_json_atomic
-from elmo.lm import NonFiniteLossError
-from elmo.weights import WeightFileError
-from tasks.cache import ActivationCache, Store, embed_texts
-from tasks.data.files import DataFormatError
-from tasks.data.hub import HubDatasetError
-from tasks.embedders import Embedder
-from tasks.model import BestWeights, TaskModel, scores_with_prefix
 from tasks.provenance import ROOT, git_revision
-from tasks.task import Split, Task, TokenBudgetBatches, collate
+
+if TYPE_CHECKING:
+    from tasks.cache import Store
+    from tasks.embedders import Embedder
+    from tasks.task import Split, Task
 
 logger = logging.getLogger(__name__)
 
-SCHEMA = 1
+SCHEMA = 2
 # Settings that change where or how fast a run happens, not what it computes.
-_NOT_HASHED = ("results_dir", "skip_existing", "cache", "threads", "trainer.enable_progress_bar", "hydra")
-_PREDICTION_SUFFIX = {"pos": "conll", "ner": "conll", "sentiment": "txt", "qa": "json"}
-USER_ERRORS = (DataFormatError, HubDatasetError, FileNotFoundError, OptionsError, WeightFileError, NonFiniteLossError)
+_NOT_HASHED = ("results_dir", "skip_existing", "cache", "threads", "verbose", "trainer.enable_progress_bar", "hydra")
+# Trainer arguments the run sets itself, with where to set them instead.
+_RUN_OWNS = {
+    "max_epochs": "training.max_epochs",
+    "max_time": "training.max_time",
+    "callbacks": None,
+    "logger": None,
+    "enable_checkpointing": None,
+    "num_sanity_val_steps": None,
+    "deterministic": None,
+}
 
 
-def _user_errors() -> tuple[type[BaseException], ...]:
-    from tasks.vectors import VectorFileError
+class ConfigError(ValueError):
+    """A configuration value that cannot work, named by its key."""
 
-    return (*USER_ERRORS, VectorFileError)
+
+@dataclass
+class TrainingConfig:
+    """The head-training recipe (``conf/training/``); types are checked before any work."""
+
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    mix_l2: float = 0.0
+    mix_lr: float | None = None
+    batch_tokens: int = 2048
+    max_epochs: int = 30
+    patience: int = 3
+    max_time: str | None = None
+
+
+def check_config(cfg: DictConfig) -> TrainingConfig:
+    """The typed training recipe, and refusals of settings that cannot work, before any data is read.
+
+    Raises:
+        ConfigError: naming the key.
+    """
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(TrainingConfig), cfg.training)
+    except OmegaConfBaseException as error:
+        key = getattr(error, "full_key", "") or ""
+        value = getattr(error, "value", None)
+        raise ConfigError(f"training.{key}: {value!r} is not a valid value ({type(error).__name__})") from None
+    training: TrainingConfig = OmegaConf.to_object(merged)  # type: ignore[assignment]
+    for key in ("batch_tokens", "max_epochs"):
+        if getattr(training, key) < 1:
+            raise ConfigError(f"training.{key} must be at least 1, got {getattr(training, key)}")
+    if training.patience < 0 or training.lr <= 0:
+        raise ConfigError("training.patience must be >= 0 and training.lr > 0")
+    for key, instead in _RUN_OWNS.items():
+        if key in cfg.trainer:
+            where = f"set {instead} instead" if instead else "the run sets it itself"
+            raise ConfigError(f"trainer.{key} cannot be set: {where}")
+    return training
 
 
 def config_hash(cfg: DictConfig) -> str:
@@ -66,105 +105,136 @@ def config_hash(cfg: DictConfig) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
+def _choice(group: str) -> str | None:
+    from hydra.core.hydra_config import HydraConfig
+
+    return HydraConfig.get().runtime.choices.get(group) if HydraConfig.initialized() else None
+
+
 def embedder_name(cfg: DictConfig) -> str:
     """The embedder's report name: its ``name`` key, else the config's file name."""
     if cfg.embedder.get("name"):
         return str(cfg.embedder.name)
-    if HydraConfig.initialized():
-        choice = HydraConfig.get().runtime.choices.get("embedder")
-        if choice:
-            return str(choice)
-    return str(cfg.embedder._target_).rsplit(".", 1)[-1]
+    return _choice("embedder") or str(cfg.embedder._target_).rsplit(".", 1)[-1]
 
 
-def _instantiate(settings: dict[str, Any]) -> Any:
+def head_name(cfg: DictConfig) -> str:
+    """The head's report name: its config's file name (``crf_tagger``, ``linear``)."""
+    head = cfg.head if cfg.get("head") else cfg.task.head
+    return _choice("head") or _choice("head@task.head") or str(head._target_).rsplit(".", 1)[-1]
+
+
+def _instantiate(node: DictConfig, **overrides: Any) -> Any:
     """Hydra's instantiate (plain dicts and lists as arguments), user errors passed on unwrapped."""
+    from hydra.errors import InstantiationException
+    from hydra.utils import instantiate
+
+    from tasks.errors import user_errors
+
     try:
-        return instantiate(settings, _convert_="all")
+        return instantiate(node, _convert_="all", **overrides)
     except InstantiationException as error:
-        if isinstance(error.__cause__, _user_errors()):
-            raise error.__cause__ from None
+        cause = error.__cause__
+        if isinstance(cause, user_errors()):
+            raise cause from None
+        if isinstance(cause, (ValueError, TypeError)):  # a bad value or an unknown key
+            raise ConfigError(str(cause)) from None
         raise
 
 
-def build_embedder(cfg: DictConfig) -> Embedder:
-    """Instantiate ``cfg.embedder`` without its report-only keys (``name``, ``mix``)."""
-    settings = OmegaConf.to_container(cfg.embedder, resolve=True)
-    settings.pop("name", None)
-    settings.pop("mix", None)
-    return _instantiate(settings)
-
-
 def build_task(cfg: DictConfig) -> Task:
-    """Instantiate ``cfg.task`` (minus ``training``), with ``cfg.head`` replacing its head when set.
+    """``cfg.task``, with ``cfg.head`` replacing its head when set (``head=linear``)."""
+    return _instantiate(cfg.task, **({"head": cfg.head} if cfg.get("head") else {}))
 
-    An optional ``name`` key renames the task in rows and reports (a chunking config on the
-    NER class reports as ``chunk``).
-    """
-    settings = OmegaConf.to_container(cfg.task, resolve=True)
-    settings.pop("training", None)
-    name = settings.pop("name", None)
-    if cfg.get("head"):
-        settings["head"] = OmegaConf.to_container(cfg.head, resolve=True)
-    task = _instantiate(settings)
-    if name:
-        task.name = name
-    return task
+
+def build_embedder(cfg: DictConfig) -> Embedder:
+    return _instantiate(cfg.embedder)
 
 
 def row_path(cfg: DictConfig, task: str, dataset: str, embedder: str) -> Path:
     """``results_dir/<task>-<dataset>/<embedder>/seed<n>-<config hash>.json``."""
     folder = Path(cfg.results_dir)
     if not folder.is_absolute():
+        from hydra.core.hydra_config import HydraConfig
+
         folder = Path(hydra.utils.get_original_cwd() if HydraConfig.initialized() else ".") / folder
     return folder / f"{task}-{dataset}" / embedder / f"seed{cfg.seed}-{config_hash(cfg)[:12]}.json"
 
 
 def embed_splits(cfg: DictConfig, embedder: Embedder, splits: dict[str, Split], label: str) -> dict[str, Store]:
     """Every split's texts through the embedder: via the on-disk cache when it pays."""
+    from tasks.cache import ActivationCache, embed_texts
+
     cache = ActivationCache(cfg.cache.dir, dtype=cfg.cache.dtype) if cfg.cache.enabled else None
     return {name: embed_texts(embedder, split.texts, cache, f"{label}/{name}") for name, split in splits.items()}
 
 
-def _loader(split: Split, store: Store, task: Task, budget: int, shuffle: bool, seed: int) -> DataLoader:
+def _loader(split: Split, store: Store, task: Task, budget: int, shuffle: bool, seed: int) -> Any:
+    from torch.utils.data import DataLoader
+
+    from tasks.batching import TokenBudgetBatches, collate
+
     sampler = TokenBudgetBatches([item.num_tokens for item in split.items], budget, shuffle=shuffle, seed=seed)
     return DataLoader(split.items, batch_sampler=sampler, collate_fn=lambda items: collate(items, store, task))
+
+
+def _quiet_lightning(verbose: bool) -> None:
+    """Lightning's start-up banners and tips only when asked for (``verbose=true``)."""
+    import warnings
+
+    if verbose:
+        return
+    for name in ("lightning.pytorch.utilities.rank_zero", "lightning.pytorch.accelerators.cuda", "lightning.fabric"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for message in (".*srun.*", ".*LeafSpec.*", ".*does not have many workers.*", ".*GPU available but not used.*"):
+        warnings.filterwarnings("ignore", message=message)
 
 
 def run(cfg: DictConfig) -> dict[str, Any]:
     """Train and test one (task, embedder, seed); return the result row (also written)."""
     started = time.perf_counter()
+    training = check_config(cfg)
     revision = git_revision()
-    if cfg.get("threads"):
-        torch.set_num_threads(int(cfg.threads))
-    L.seed_everything(cfg.seed, workers=True, verbose=False)
     task = build_task(cfg)
     name = embedder_name(cfg)
     path = row_path(cfg, task.name, task.dataset, name)
     if cfg.skip_existing and path.is_file():
         logger.info("skipping %s: its row exists (%s)", name, path)
         return json.loads(path.read_text(encoding="utf-8"))
+
+    import lightning as L
+    import torch
+    from lightning.pytorch.callbacks import EarlyStopping
+
+    from elmo.io import write_json_atomic
+    from tasks.model import BestWeights, TaskModel, scores_with_prefix
+
+    _quiet_lightning(bool(cfg.get("verbose")))
+    if cfg.get("threads"):
+        torch.set_num_threads(int(cfg.threads))
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
     splits = task.load()
     embedder = build_embedder(cfg)
     embedder.fit(task.train_sentences(splits))
     stores = embed_splits(cfg, embedder, splits, f"{task.name}-{task.dataset} {name}")
     coverage = embedder.coverage(splits["test"].texts)
 
-    training = cfg.task.training
     # Seeded again here: loading a biLM draws random numbers, and a warm cache never loads
     # it, so the head's initialisation must not depend on what happened before.
     L.seed_everything(cfg.seed, workers=True, verbose=False)
-    mix = OmegaConf.to_container(cfg.embedder.mix, resolve=True) if cfg.embedder.get("mix") else {}
     model = TaskModel(
-        task, splits, stores["train"].num_layers, stores["train"].dim, mix=mix,
-        learning_rate=training.lr, weight_decay=training.get("weight_decay", 0.0), mix_l2=training.get("mix_l2", 0.0),
+        task, splits, stores["train"].num_layers, stores["train"].dim, mix=OmegaConf.to_container(cfg.mix, resolve=True),
+        learning_rate=training.lr, weight_decay=training.weight_decay, mix_l2=training.mix_l2,
+        mix_learning_rate=training.mix_lr,
     )
     monitor = f"val/{task.metric}"
     best = BestWeights(monitor)
+    stopping = EarlyStopping(monitor, mode="max", patience=training.patience)
     trainer = L.Trainer(
         **OmegaConf.to_container(cfg.trainer, resolve=True),
         max_epochs=training.max_epochs,
-        callbacks=[EarlyStopping(monitor, mode="max", patience=training.patience), best],
+        max_time=training.max_time,
+        callbacks=[stopping, best],
         logger=False,
         enable_checkpointing=False,
         num_sanity_val_steps=0,
@@ -180,22 +250,38 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     best.restore(model)
     trainer.test(model, loaders["test"], verbose=False)
 
-    prediction_file = path.with_suffix(f".predictions.{_PREDICTION_SUFFIX.get(task.name, 'txt')}")
+    prediction_file = path.with_suffix(f".predictions.{task.prediction_format}")
     task.write_predictions(prediction_file, splits["test"], model.predictions["test"])
+    scores_file = path.with_suffix(".examples.json")
+    example_scores = task.example_scores(splits["test"], model.predictions["test"])
+    write_json_atomic(
+        scores_file,
+        {"split": "test", "metrics": {key: {"num": s.num, "den": s.den} for key, s in example_scores.items()}},
+    )
+    if stopping.stopped_epoch > 0:
+        stopped_by = "early_stopping"
+    elif trainer.current_epoch >= training.max_epochs:
+        stopped_by = "max_epochs"
+    else:
+        stopped_by = "max_time"
     row = {
         "schema": SCHEMA,
         "task": task.name,
         "dataset": task.dataset,
         "embedder": name,
-        "head": str(cfg.task.head._target_ if not cfg.get("head") else cfg.head._target_).rsplit(".", 1)[-1],
+        "head": head_name(cfg),
         "seed": int(cfg.seed),
         "metric": task.metric,
+        "secondary_metrics": list(task.secondary_metrics),
         "metrics": {**scores_with_prefix("val", best.best_scores), **scores_with_prefix("test", model.scores["test"])},
         "scalar_mix": model.mix_report() if model.mix.num_layers > 1 else None,
         "coverage": coverage,
         "trainable_parameters": model.trainable_parameters(),
         "epochs": trainer.current_epoch,
         "best_epoch": best.best_epoch,
+        "stopped_by": stopped_by,
+        "learning_curve": [round(value, 4) for value in best.curve],
+        "capped": cfg.task.get("max_samples") is not None,
         "train_items": len(splits["train"].items),
         "wall_time_s": round(time.perf_counter() - started, 2),
         "tokens_per_second": round(model.trained_tokens / max(fit_seconds, 1e-9), 1),
@@ -204,22 +290,25 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "config_hash": config_hash(cfg),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "predictions": prediction_file.name,
+        "example_scores": scores_file.name,
     }
     if task.note:
         row["note"] = task.note
     write_json_atomic(path, row)
-    logger.info("%s %s seed %d: test %s = %.2f -> %s", task.name, name, cfg.seed, task.metric, model.scores["test"][task.metric], path)
+    logger.info(
+        "%s %s seed %d: test %s = %.2f (%s after %d epochs) -> %s",
+        task.name, name, cfg.seed, task.metric, model.scores["test"][task.metric], stopped_by, trainer.current_epoch, path,
+    )
     return row
 
 
 @hydra.main(config_path=str(ROOT / "conf"), config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     """The ``elmo-bench`` command."""
-    try:
+    from tasks.errors import command_boundary
+
+    with command_boundary("elmo-bench"):
         run(cfg)
-    except _user_errors() as error:
-        logger.error("%s", error)
-        sys.exit(f"elmo-bench: {error}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""What every task shares: its data splits, items over cached features, and batching.
+"""The task contract: declared metadata, splits of examples, and items over cached features.
 
 A task reads its three splits, names the token sequences (texts) to embed, and turns each
 example into one or more :class:`Item` s: slices of those texts plus a target. The run
@@ -8,22 +8,14 @@ reads features from a :class:`tasks.cache.Store` and never calls the embedder.
 
 from __future__ import annotations
 
-import logging
-import random
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
-import torch
-from torch import nn
-
-from tasks.cache import Store
-from tasks.data.labels import LabelVocabulary
-from tasks.data.source import read_splits
-
-logger = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from tasks.heads import Head
 
 
 @dataclass(frozen=True)
@@ -66,38 +58,78 @@ class Split:
         return self._index[key]
 
 
-@dataclass
-class Batch:
-    """Padded features per slot and the items they came from."""
+LabelKind = Literal["single", "per_token", "multi", "span"]
+"""What a task predicts per example: one label, one label per token, a set of labels, or a span."""
 
-    layers: list[torch.Tensor]  # per slot (batch, layers, time, dim)
-    masks: list[torch.Tensor]  # per slot (batch, time) bool
-    items: list[Item]
-    targets: Any
+PredictionFormat = Literal["conll", "lines", "json"]
+"""How test predictions are written: CoNLL columns, one line per example, or a JSON object."""
 
-    def to(self, device: torch.device) -> Batch:
-        targets = self.targets.to(device) if isinstance(self.targets, torch.Tensor) else self.targets
-        return Batch([x.to(device) for x in self.layers], [m.to(device) for m in self.masks], self.items, targets)
+_METADATA = ("name", "metric", "label_kind", "prediction_format")
+
+
+@dataclass(frozen=True)
+class ExampleScores:
+    """One metric per test example as a ratio of sums: ``metric = 100 * sum(num) / sum(den)``.
+
+    Accuracy has ``num`` = correct tokens and ``den`` = tokens per sentence; span F1 has
+    ``num = 2 tp`` and ``den = 2 tp + fp + fn``; SQuAD's EM and F1 have the question's score
+    in [0, 1] over 1. Resampling examples and recomputing from sums is exact, which is what
+    the report's paired tests need.
+    """
+
+    num: list[float]
+    den: list[float]
+
+    def value(self) -> float:
+        """The metric over all examples, in percent."""
+        total = sum(self.den)
+        return 100.0 * sum(self.num) / total if total else 0.0
 
 
 class Task(ABC):
-    """A benchmark task: data, items, decoding and its field's metric.
+    """A benchmark task: declared metadata, data, items, decoding and its field's metric.
 
-    Subclasses set ``name``, ``metric`` (the main metric, higher is better) and ``dataset``.
+    A task class declares, as class attributes:
+
+    - ``name``: its name in rows and reports (a config may rename it: ``task.name=chunk``);
+    - ``dataset``: the dataset's report name (a config may set another: ``task.dataset``);
+    - ``metric``: the primary metric, higher is better, the one early stopping watches;
+    - ``secondary_metrics``: the other metrics it always reports (all in percent);
+    - ``label_kind``: ``single``, ``per_token``, ``multi`` or ``span``;
+    - ``prediction_format``: ``conll``, ``lines`` or ``json``.
+
+    The base classes for each label kind (:mod:`tasks.kinds`, :class:`tasks.qa.QaTask`)
+    implement everything else; a new task usually only says how to read a file and score.
+
+    Args:
+        name: overrides the class's ``name`` in rows and reports.
+        dataset: overrides the class's ``dataset``.
     """
 
     name: str
-    metric: str
     dataset: str
+    metric: str
+    secondary_metrics: tuple[str, ...] = ()
+    label_kind: LabelKind
+    prediction_format: PredictionFormat
     note: str | None = None
+
+    def __init__(self, name: str | None = None, dataset: str | None = None) -> None:
+        if name:
+            self.name = name
+        if dataset:
+            self.dataset = dataset
+        missing = [key for key in (*_METADATA, "dataset") if not getattr(self, key, None)]
+        if missing:
+            raise TypeError(f"{type(self).__name__} does not declare its {', '.join(missing)}")
 
     @abstractmethod
     def load(self) -> dict[str, Split]:
         """Read ``train``, ``dev`` and ``test`` and build their texts and items."""
 
     @abstractmethod
-    def build_head(self, input_dim: int) -> nn.Module:
-        """The head over mixed features; it has ``loss(batch, mixed)`` and ``predict(batch, mixed)``."""
+    def build_head(self, input_dim: int) -> Head:
+        """The head over the mixed features."""
 
     @abstractmethod
     def targets(self, items: Sequence[Item]) -> Any:
@@ -109,193 +141,16 @@ class Task(ABC):
 
     @abstractmethod
     def score(self, split: Split, predictions: list[Any]) -> dict[str, float]:
-        """The field's metrics (percent) of the predictions against the split's gold."""
+        """Every metric the task reports, in percent, of the predictions against the split's gold."""
+
+    @abstractmethod
+    def example_scores(self, split: Split, predictions: list[Any]) -> dict[str, ExampleScores]:
+        """Per-example parts of the decomposable metrics (the primary one at least)."""
 
     @abstractmethod
     def write_predictions(self, path: Path, split: Split, predictions: list[Any]) -> None:
-        """Write predictions in the field's format."""
+        """Write predictions in the task's ``prediction_format``."""
 
     def train_sentences(self, splits: dict[str, Split]) -> list[tuple[str, ...]]:
         """The training texts an embedder may fit on (the random baseline's vocabulary)."""
         return splits["train"].texts
-
-
-def collate(items: Sequence[Item], store: Store, task: Task) -> Batch:
-    """Gather the items' feature slices into padded ``(batch, layers, time, dim)`` tensors."""
-    layers, masks = [], []
-    for slot in range(len(items[0].slots)):
-        pieces = [store.get(text, start, end) for text, start, end in (item.slots[slot] for item in items)]
-        width = max(max(len(p) for p in pieces), 1)
-        padded = torch.zeros(len(items), width, store.num_layers, store.dim)
-        mask = torch.zeros(len(items), width, dtype=torch.bool)
-        for row, piece in enumerate(pieces):
-            padded[row, : len(piece)] = piece
-            mask[row, : len(piece)] = True
-        layers.append(padded.transpose(1, 2))  # (batch, layers, time, dim)
-        masks.append(mask)
-    return Batch(layers, masks, list(items), task.targets(items))
-
-
-class TokenBudgetBatches(torch.utils.data.Sampler[list[int]]):
-    """Batches of items sorted by length whose padded size stays within a token budget.
-
-    Items are sorted by length (ties broken at random when shuffling), cut into batches of
-    at most ``budget`` padded tokens (and ``max_items`` items), and the batch order is
-    shuffled each epoch from ``seed`` + epoch; an item longer than the budget gets a batch
-    of its own.
-    """
-
-    def __init__(
-        self, lengths: Sequence[int], budget: int, shuffle: bool, seed: int = 0, max_items: int = 512
-    ) -> None:
-        if budget < 1:
-            raise ValueError(f"batch token budget must be positive, got {budget}")
-        self.lengths = list(lengths)
-        self.budget = budget
-        self.shuffle = shuffle
-        self.seed = seed
-        self.max_items = max_items
-        self.epoch = 0
-
-    def _batches(self) -> list[list[int]]:
-        rng = random.Random(self.seed + self.epoch)
-        keys = [rng.random() for _ in self.lengths] if self.shuffle else [0.0] * len(self.lengths)
-        order = sorted(range(len(self.lengths)), key=lambda i: (self.lengths[i], keys[i]))
-        batches: list[list[int]] = []
-        current: list[int] = []
-        for index in order:
-            longest = max(self.lengths[index], 1)  # sorted, so the newest item is the longest
-            if current and (longest * (len(current) + 1) > self.budget or len(current) >= self.max_items):
-                batches.append(current)
-                current = []
-            current.append(index)
-        if current:
-            batches.append(current)
-        if self.shuffle:
-            rng.shuffle(batches)
-        return batches
-
-    def __iter__(self) -> Iterator[list[int]]:
-        batches = self._batches()
-        self.epoch += 1
-        return iter(batches)
-
-    def __len__(self) -> int:
-        return len(self._batches())
-
-
-def labeled_splits(
-    raw: dict[str, tuple[list[Any], str]],
-    unknown_labels: str,
-    map_to: str | None,
-    target: Callable[[LabelVocabulary, Any], Any],
-    labels: Sequence[str] | None = None,
-) -> tuple[LabelVocabulary, dict[str, Split]]:
-    """Splits of one-text examples (taggers, classifiers) with labels checked against train.
-
-    Args:
-        raw: ``{split: (examples, source)}`` of TaggedSentence or LabeledSentence.
-        unknown_labels: ``raise`` or ``map`` a dev/test label never seen in training.
-        map_to: the label unseen ones become with ``map``.
-        target: ``target(labels, example)``, the item's encoded target.
-        labels: the complete label set when it is known in advance (UPOS); every split,
-            train included, is checked against it. None: the labels seen in train.
-    """
-    if labels is None:
-        vocabulary = LabelVocabulary.from_train(raw["train"][0], source=raw["train"][1])
-    else:
-        vocabulary = LabelVocabulary(tuple(sorted(labels)), f"task.labels, with {raw['train'][1]}")
-    splits = {}
-    for name, (examples, source) in raw.items():
-        if name != "train" or labels is not None:
-            examples = vocabulary.check(
-                examples, split=name, source=source, unknown=unknown_labels, map_to=map_to
-            )
-        split = Split(name, source, examples)
-        for index, example in enumerate(examples):
-            text = split.add_text(example.tokens)
-            split.items.append(Item(index, ((text, 0, len(example.tokens)),), target(vocabulary, example)))
-        splits[name] = split
-    return vocabulary, splits
-
-
-class LabeledTextTask(Task):
-    """A task over one text per example with labels from a vocabulary: taggers and classifiers.
-
-    It reads the three splits (local files, else the hub), checks dev/test labels against
-    the training ones, and decodes one prediction per example. Subclasses say how to read
-    a file (:meth:`read_file`), what an item's target is (:meth:`encode`) and how a head
-    output becomes a prediction (:meth:`decode_output`).
-
-    Args:
-        files: ``{train, dev, test}`` local paths (used when they exist).
-        hub: the Hugging Face fallback (see :func:`read_splits`).
-        head: a partial head (Hydra ``_partial_: true``) taking ``input_dim`` and ``labels``.
-        max_samples: cap on examples, for every split or ``{split: cap}``.
-        unknown_labels: ``raise`` on a dev/test label never seen in training, or ``map`` it
-            to ``map_to`` (counted in a warning).
-        map_to: the label unseen ones become with ``unknown_labels=map``.
-        labels: the complete label set when known in advance (UPOS), so that a capped
-            training split need not contain every label; None for the labels seen in train.
-    """
-
-    def __init__(
-        self,
-        files: dict[str, str | None] | None,
-        hub: dict[str, Any] | None,
-        head: Callable[..., nn.Module],
-        max_samples: dict[str, int | None] | int | None = None,
-        unknown_labels: str = "raise",
-        map_to: str | None = None,
-        labels: list[str] | None = None,
-    ) -> None:
-        self.files = files
-        self.hub = hub
-        self.head = head
-        self.max_samples = max_samples
-        self.unknown_labels = unknown_labels
-        self.map_to = map_to
-        self.label_set = labels
-        self.labels: LabelVocabulary | None = None
-
-    @abstractmethod
-    def read_file(self, path: Path, max_samples: int | None) -> list[Any]:
-        """Read one local file into examples with ``tokens`` and their label(s)."""
-
-    @abstractmethod
-    def encode(self, labels: LabelVocabulary, example: Any) -> Any:
-        """An example's item target."""
-
-    @abstractmethod
-    def decode_output(self, labels: LabelVocabulary, output: Any) -> Any:
-        """One item's head output as the example's prediction."""
-
-    def prepare(self, examples: list[Any], from_hub: bool, source: str) -> list[Any]:
-        """Convert labels read from a file or the hub to the training encoding."""
-        return examples
-
-    def complete_labels(self, train: list[Any]) -> list[str] | None:
-        """The full label set, when it follows from the configuration and the training data."""
-        return self.label_set
-
-    def load(self) -> dict[str, Split]:
-        kind, raw = read_splits(self.name, self.files, self.hub, self.read_file, self.max_samples)
-        prepared = {split: (self.prepare(examples, kind == "hub", source), source) for split, (examples, source) in raw.items()}
-        self.labels, splits = labeled_splits(
-            prepared, self.unknown_labels, self.map_to, self.encode, self.complete_labels(prepared["train"][0])
-        )
-        return splits
-
-    def build_head(self, input_dim: int) -> nn.Module:
-        assert self.labels is not None, "load() first"
-        return self.head(input_dim=input_dim, labels=list(self.labels.labels))
-
-    def decode(self, split: Split, outputs: list[tuple[Item, Any]]) -> list[Any]:
-        assert self.labels is not None, "load() first"
-        predictions: list[Any] = [None] * len(split.examples)
-        for item, output in outputs:
-            predictions[item.example] = self.decode_output(self.labels, output)
-        missing = [index for index, prediction in enumerate(predictions) if prediction is None]
-        if missing:
-            raise RuntimeError(f"{self.name}/{split.name}: no prediction for examples {missing[:5]}")
-        return predictions

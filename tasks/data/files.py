@@ -128,6 +128,16 @@ def numbered_lines(stream: IO[bytes], source: str) -> Iterator[tuple[int, str]]:
         yield number, text.removeprefix("\ufeff") if number == 1 else text
 
 
+def read_lines(path: PathLike, member: str | None = None) -> Iterator[tuple[int, str]]:
+    """``(line number, text)`` of a plain, gzip or zip data file, for a new format's reader.
+
+    Raises:
+        DataFormatError: naming the file and line of bytes that are not UTF-8.
+    """
+    with open_data_file(path, member) as (stream, source):
+        yield from numbered_lines(stream, source)
+
+
 def line_blocks(lines: Iterable[tuple[int, str]]) -> Iterator[list[tuple[int, str]]]:
     """Group non-blank lines into blocks separated by blank (or whitespace-only) lines."""
     block: list[tuple[int, str]] = []

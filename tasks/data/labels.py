@@ -8,16 +8,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
-from tasks.data.examples import LabeledSentence, TaggedSentence
+from tasks.data.examples import LabeledSentence, MultiLabeledText, TaggedSentence
 from tasks.data.files import DataFormatError
 
 logger = logging.getLogger(__name__)
 
-Example = TypeVar("Example", TaggedSentence, LabeledSentence)
-
-
-def _labels_of(example: TaggedSentence | LabeledSentence) -> list[str]:
-    return example.tags if isinstance(example, TaggedSentence) else [example.label]
+Example = TypeVar("Example", TaggedSentence, LabeledSentence, MultiLabeledText)
 
 
 @dataclass(frozen=True)
@@ -38,10 +34,10 @@ class LabelVocabulary:
 
     @classmethod
     def from_train(
-        cls, train: Iterable[TaggedSentence] | Iterable[LabeledSentence], source: str = "train"
+        cls, train: Iterable[Example], source: str = "train"
     ) -> LabelVocabulary:
         """Collect the labels (tags or sentence labels) that occur in the training split."""
-        labels = {label for example in train for label in _labels_of(example)}
+        labels = {label for example in train for label in example.labels}
         if not labels:
             raise ValueError(f"{source}: the training split has no labels")
         return cls(tuple(sorted(labels)), source)
@@ -91,7 +87,7 @@ class LabelVocabulary:
         unseen: Counter[str] = Counter()
         checked = []
         for position, example in enumerate(examples, 1):
-            labels = _labels_of(example)
+            labels = example.labels
             new = [label for label in labels if label not in self]
             if not new:
                 checked.append(example)
@@ -101,15 +97,12 @@ class LabelVocabulary:
                     source,
                     f"label {new[0]!r} in the {split} split (sentence {position}) never occurs in "
                     f"the training data ({self.train_source}); known labels: "
-                    f"{', '.join(self.labels)}. Pass unknown='map' with map_to=<a known label> "
+                    f"{', '.join(self.labels)}. Set task.unknown_labels=map task.map_to=<a known label> "
                     "to replace unseen labels",
                 )
             unseen.update(new)
             mapped = [label if label in self else map_to for label in labels]
-            if isinstance(example, TaggedSentence):
-                checked.append(TaggedSentence(example.tokens, mapped))
-            else:
-                checked.append(LabeledSentence(example.tokens, mapped[0]))
+            checked.append(example.with_labels(mapped))
         if unseen:
             logger.warning(
                 "%s: mapped labels never seen in training (%s) to %r in the %s split: %s",

@@ -52,6 +52,22 @@ def data_source(files: dict[str, str | None] | None, hub: dict[str, Any] | None,
     )
 
 
+def split_caps(max_samples: dict[str, int | None] | int | None) -> dict[str, int | None]:
+    """``task.max_samples`` as ``{split: cap}``: one positive cap for every split, or per split.
+
+    Raises:
+        ValueError: naming ``task.max_samples``, for an unknown split or a cap below 1.
+    """
+    caps = dict(max_samples) if isinstance(max_samples, dict) else dict.fromkeys(SPLITS, max_samples)
+    unknown = sorted(set(caps) - set(SPLITS))
+    if unknown:
+        raise ValueError(f"task.max_samples: splits must be among {SPLITS}, got {unknown}")
+    for split, cap in caps.items():
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
+            raise ValueError(f"task.max_samples: the {split} cap must be a positive integer or null, got {cap!r}")
+    return {split: caps.get(split) for split in SPLITS}
+
+
 def check_nonempty(examples: Sequence[Any], split: str, source: str) -> None:
     """An empty split is a user error, named with its source."""
     if not examples:
@@ -78,10 +94,7 @@ def read_splits(
         read_file: ``read_file(path, max_samples=n)`` for one local file.
         max_samples: a cap for every split, or ``{split: cap}``.
     """
-    caps = max_samples if isinstance(max_samples, dict) else dict.fromkeys(SPLITS, max_samples)
-    unknown = set(caps) - set(SPLITS)
-    if unknown:
-        raise ValueError(f"{task}: max_samples keys must be among {SPLITS}, got {sorted(unknown)}")
+    caps = split_caps(max_samples)
     result = {}
     kind = data_source(files, hub, task)
     if kind == "files":

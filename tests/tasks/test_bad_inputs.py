@@ -22,7 +22,7 @@ from tasks.run import run
 from tasks.vectors import VectorFileError
 
 DATA = ROOT / "tests" / "tasks" / "data"
-TINY = ["task.max_samples=24", "task.training.max_epochs=1", "task.hub=null"]
+TINY = ["task.max_samples=24", "training.max_epochs=1", "task.hub=null"]
 
 
 def _files(train: Path, dev: Path | None = None, test: Path | None = None) -> list[str]:

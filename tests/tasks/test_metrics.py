@@ -9,10 +9,15 @@ from tasks.metrics import (
     answer_exact_match,
     answer_f1,
     normalize_answer,
+    multilabel_f1_parts,
+    multilabel_scores,
     sentence_accuracy,
     span_f1,
+    span_f1_parts,
+    squad_parts,
     squad_scores,
     token_accuracy,
+    token_accuracy_parts,
 )
 
 # ----------------------------------------------------------------------------- accuracies
@@ -22,11 +27,11 @@ def test_token_accuracy_flattens_sentences():
     gold = [["DET", "NOUN", "VERB"], ["PUNCT"]]
     predictions = [["DET", "VERB", "VERB"], ["PUNCT"]]
 
-    assert token_accuracy(predictions, gold) == {"accuracy": 0.75}
+    assert token_accuracy(predictions, gold) == {"accuracy": 75.0}
 
 
 def test_token_accuracy_counts_every_token_including_o():
-    assert token_accuracy([["O", "O", "B-PER", "O"]], [["O", "O", "O", "O"]]) == {"accuracy": 0.75}
+    assert token_accuracy([["O", "O", "B-PER", "O"]], [["O", "O", "O", "O"]]) == {"accuracy": 75.0}
 
 
 def test_token_accuracy_rejects_misaligned_input():
@@ -39,7 +44,7 @@ def test_token_accuracy_rejects_misaligned_input():
 
 
 def test_sentence_accuracy():
-    assert sentence_accuracy(["1", "0", "4"], ["1", "1", "4"]) == pytest.approx({"accuracy": 2 / 3})
+    assert sentence_accuracy(["1", "0", "4"], ["1", "1", "4"]) == pytest.approx({"accuracy": 200 / 3})
 
 
 # ----------------------------------------------------------------------------- spans
@@ -55,10 +60,10 @@ def test_span_scores_with_wrong_type_and_wrong_boundary():
 
     assert scores == pytest.approx(
         {
-            "precision": 1 / 3,
-            "recall": 1 / 3,
-            "f1": 1 / 3,
-            "f1_PER": 1.0,
+            "precision": 100 / 3,
+            "recall": 100 / 3,
+            "f1": 100 / 3,
+            "f1_PER": 100.0,
             "f1_LOC": 0.0,
             "f1_ORG": 0.0,
         }
@@ -75,8 +80,8 @@ def test_i_tag_starting_an_entity_opens_a_span_by_default():
     gold = [["B-PER", "I-PER", "O", "B-LOC", "B-MISC"]]
     predictions = [["I-PER", "I-PER", "O", "I-LOC", "I-MISC"]]
 
-    assert span_f1(predictions, gold)["f1"] == 1.0
-    assert span_f1([iob1_to_iob2(predictions[0])], gold)["f1"] == 1.0
+    assert span_f1(predictions, gold)["f1"] == 100.0
+    assert span_f1([iob1_to_iob2(predictions[0])], gold)["f1"] == 100.0
     assert span_f1(predictions, gold, mode="strict")["f1"] == 0.0
 
 
@@ -84,7 +89,7 @@ def test_i_tag_after_b_of_another_type_is_a_new_span():
     # Gold is one PER and one LOC; the prediction's I-LOC after B-PER must not extend the PER span.
     scores = span_f1([["B-PER", "I-LOC", "O"]], [["B-PER", "B-LOC", "O"]])
 
-    assert scores["f1"] == 1.0
+    assert scores["f1"] == 100.0
 
 
 def test_bioes_reads_the_same_in_both_modes():
@@ -96,8 +101,45 @@ def test_bioes_reads_the_same_in_both_modes():
     strict = span_f1(predictions, gold, mode="strict")
 
     assert default == strict
-    assert default["f1"] == pytest.approx(0.75)
-    assert span_f1(predictions, iob1)["f1"] == pytest.approx(0.75)
+    assert default["f1"] == pytest.approx(75.0)
+    assert span_f1(predictions, iob1)["f1"] == pytest.approx(75.0)
+
+
+@pytest.mark.parametrize(
+    ("predictions", "gold"),
+    [
+        ([["B-PER", "I-PER", "O", "B-ORG"], ["O", "B-ORG", "O"]], [["B-PER", "I-PER", "O", "B-LOC"], ["O", "B-ORG", "I-ORG"]]),
+        ([["I-PER", "I-PER", "O", "I-LOC", "I-MISC"]], [["B-PER", "I-PER", "O", "B-LOC", "B-MISC"]]),
+        ([["B-PER", "I-LOC", "O"], ["O", "O"]], [["B-PER", "B-LOC", "O"], ["B-ORG", "O"]]),
+    ],
+)
+def test_per_sentence_span_parts_sum_to_seqeval_micro_f1(predictions, gold):
+    num, den = span_f1_parts(predictions, gold)
+    assert len(num) == len(gold)
+    assert 100 * sum(num) / sum(den) == pytest.approx(span_f1(predictions, gold)["f1"])
+
+
+def test_token_and_squad_parts_sum_to_their_metrics():
+    gold, predicted = [["A", "B"], ["C", "D", "E"]], [["A", "X"], ["C", "D", "E"]]
+    correct, total = token_accuracy_parts(predicted, gold)
+    assert (correct, total) == ([1.0, 3.0], [2.0, 3.0])
+    answers, gold_answers = ["the cat", "a dog", "xyz"], [["cat"], ["dog", "big dog"], ["abc"]]
+    parts = squad_parts(answers, gold_answers)
+    scores = squad_scores(answers, gold_answers)
+    for name, (num, den) in parts.items():
+        assert 100 * sum(num) / sum(den) == pytest.approx(scores[name])
+
+
+def test_multilabel_scores_against_scikit_learn_by_hand():
+    predictions, gold = [("a",), ("a", "b"), ()], [("a",), ("b",), ("c",)]
+    # labels a, b, c: tp a=1 b=1 c=0; fp a=1 (2nd example); fn c=1 -> micro F1 = 2*2 / (2*2 + 1 + 1)
+    scores = multilabel_scores(predictions, gold)
+    assert scores["micro_f1"] == pytest.approx(100 * 4 / 6)
+    # per label F1: a = 2/3, b = 1, c = 0 -> macro 5/9
+    assert scores["macro_f1"] == pytest.approx(100 * 5 / 9)
+    assert scores["exact_match"] == pytest.approx(100 / 3)
+    num, den = multilabel_f1_parts(predictions, gold)
+    assert 100 * sum(num) / sum(den) == pytest.approx(scores["micro_f1"])
 
 
 def test_span_f1_without_any_entity_is_zero_not_nan():

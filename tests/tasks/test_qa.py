@@ -14,7 +14,8 @@ from hydra import compose, initialize_config_dir
 from tasks.data.squad import SquadExample, read_squad
 from tasks.qa import BidafHead, QaTask, best_spans, context_windows
 from tasks.run import run
-from tasks.task import Batch, Item
+from tasks.batching import Batch
+from tasks.task import Item
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).parent / "data"
@@ -199,7 +200,7 @@ def test_a_tiny_run_writes_scores_the_note_and_predictions(tmp_path, elmo_fixtur
                 "task.max_context=8",
                 "task.stride=4",
                 "task.head.hidden=8",
-                "task.training.max_epochs=1",
+                "training.max_epochs=1",
                 f"results_dir={tmp_path / 'results'}",
                 f"cache.dir={tmp_path / 'cache'}",
                 "trainer.enable_progress_bar=false",

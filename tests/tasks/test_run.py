@@ -7,30 +7,45 @@ import subprocess
 import sys
 from pathlib import Path
 
+import re
+
 import pytest
-from omegaconf import open_dict
+from omegaconf import OmegaConf, open_dict
 
 from elmo.lm import NonFiniteLossError
 from run_helpers import ROOT, fixture_embedder, run_config
+from tasks.data.source import resolve_path
 from tasks.run import run
 
 TASKS = sorted(path.stem for path in (ROOT / "conf" / "task").glob("*.yaml"))
 ROW_KEYS = {
-    "schema", "task", "dataset", "embedder", "head", "seed", "metric", "metrics", "scalar_mix", "coverage",
-    "trainable_parameters", "epochs", "wall_time_s", "tokens_per_second", "git_revision", "config",
-    "config_hash", "created", "predictions",
+    "schema", "task", "dataset", "embedder", "head", "seed", "metric", "secondary_metrics", "metrics",
+    "scalar_mix", "coverage", "trainable_parameters", "epochs", "best_epoch", "stopped_by", "learning_curve",
+    "capped", "wall_time_s", "tokens_per_second", "git_revision", "config", "config_hash", "created",
+    "predictions", "example_scores",
 }
-TINY = ["task.max_samples=24", "task.training.max_epochs=2", "task.training.batch_tokens=256"]
+TINY = ["task.max_samples=24", "training.max_epochs=2", "training.batch_tokens=256"]
+SAMPLES = ROOT / "tests" / "tasks" / "data"
+
+
+def sample_overrides(task: str, overrides: list[str], tmp_path: Path) -> list[str]:
+    """The task's own files when they are all here, else its repository samples (samples.yaml)."""
+    cfg = run_config([f"task={task}", *overrides], tmp_path)
+    files = [path for path in (cfg.task.get("files") or {}).values() if path]
+    if files and all(resolve_path(path).exists() for path in files):
+        return []
+    samples = OmegaConf.load(SAMPLES / "samples.yaml")
+    if task not in samples:
+        pytest.fail(f"task {task}: its files are not here and tests/tasks/data/samples.yaml has no entry for it")
+    return [re.sub(r"=(?!\[)(.+)$", lambda m: f"={SAMPLES / m.group(1)}", item) for item in samples[task]]
 
 
 def _tiny_run(task: str, elmo_fixtures: Path, tmp_path: Path, *extra: str) -> dict:
-    cfg = run_config([f"task={task}", *TINY, *fixture_embedder(elmo_fixtures), *extra], tmp_path)
+    overrides = [f"task={task}", *TINY, *fixture_embedder(elmo_fixtures), *extra]
+    cfg = run_config([*overrides, *sample_overrides(task, list(extra), tmp_path)], tmp_path)
     with open_dict(cfg):
         cfg.task.hub = None  # never reach for the network in tests
-    try:
-        return run(cfg)
-    except FileNotFoundError as missing:
-        pytest.skip(f"data for task {task} not available here: {missing}")
+    return run(cfg)
 
 
 @pytest.mark.parametrize("task", TASKS)
@@ -40,14 +55,20 @@ def test_every_task_config_trains_and_writes_a_row(task, elmo_fixtures, tmp_path
     assert ROW_KEYS <= set(row)
     metric = row["metric"]
     assert {f"val/{metric}", f"test/{metric}"} <= set(row["metrics"])
+    assert {f"test/{name}" for name in row["secondary_metrics"]} <= set(row["metrics"])
     assert all(0.0 <= value <= 100.0 for value in row["metrics"].values())
     assert len(row["scalar_mix"]["weights"]) == 3 and abs(sum(row["scalar_mix"]["weights"]) - 1) < 1e-5
     assert row["trainable_parameters"] > 0 and row["tokens_per_second"] > 0
-    files = list((tmp_path / "results").rglob("*.json"))
-    row_file = next(f for f in files if not f.name.endswith(".predictions.json"))
+    assert row["stopped_by"] in ("early_stopping", "max_epochs") and len(row["learning_curve"]) == row["epochs"]
+    assert row["learning_curve"][row["best_epoch"]] == max(row["learning_curve"]) == row["metrics"][f"val/{metric}"]
+    assert row["capped"] is True
+    row_file = next((tmp_path / "results").rglob("seed0-*[0-9a-f].json"))
     assert json.loads(row_file.read_text()) == row
     predictions = row_file.parent / row["predictions"]
     assert predictions.is_file() and predictions.stat().st_size > 0
+    scores = json.loads((row_file.parent / row["example_scores"]).read_text())
+    parts = scores["metrics"][metric]
+    assert 100 * sum(parts["num"]) / sum(parts["den"]) == pytest.approx(row["metrics"][f"test/{metric}"], abs=1e-3)
 
 
 def test_tagger_predictions_are_conll_columns(elmo_fixtures, tmp_path):
@@ -77,7 +98,7 @@ def test_same_seed_same_metrics(elmo_fixtures, tmp_path):
 
 def test_a_diverging_loss_stops_the_run_naming_the_step(elmo_fixtures, tmp_path):
     with pytest.raises(NonFiniteLossError, match=r"at step \d+"):
-        _tiny_run("pos", elmo_fixtures, tmp_path, "head=linear", "+embedder.mix.gamma=1e38")
+        _tiny_run("pos", elmo_fixtures, tmp_path, "head=linear", "+mix.gamma=1e38")
     assert not list((tmp_path / "results").rglob("*.json"))  # no row for a failed run
 
 

@@ -21,7 +21,7 @@ def _sweep_command(tmp_path: Path, elmo_fixtures: Path, *overrides: str) -> list
         sys.executable, "-m", "tasks.run", "sweep=quick",
         f"embedder.options_file={elmo_fixtures / 'options.json'}",
         f"embedder.weight_file={elmo_fixtures / 'lm_weights.hdf5'}",
-        "task.max_samples=24", "task.training.max_epochs=1", "task.hub=null",
+        "task.max_samples=24", "training.max_epochs=1", "task.hub=null",
         f"results_dir={tmp_path / 'sweep' / 'runs'}", f"cache.dir={tmp_path / 'cache'}",
         f"hydra.sweep.dir={tmp_path / 'multirun'}", "trainer.enable_progress_bar=false",
         *overrides,
