@@ -33,7 +33,7 @@ from elmo.lm import NonFiniteLossError
 from elmo.weights import WeightFileError
 from tasks.cache import ActivationCache, Store, embed_texts
 from tasks.provenance import ROOT, git_revision
-from tasks.embedders import Embedder
+from tasks.embedders.base import Embedder
 from tasks.model import BestWeights, TaskModel, scores_with_prefix
 from tasks.readers import DataFormatError, HubDatasetError
 from tasks.task import Split, Task, TokenBudgetBatches, collate
@@ -48,7 +48,7 @@ USER_ERRORS = (DataFormatError, HubDatasetError, FileNotFoundError, OptionsError
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
-    from tasks.vectors import VectorFileError
+    from tasks.embedders.vector_files import VectorFileError
 
     return (*USER_ERRORS, VectorFileError)
 

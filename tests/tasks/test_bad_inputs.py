@@ -17,9 +17,9 @@ from omegaconf import open_dict
 from elmo.config import OptionsError
 from elmo.weights import WeightFileError
 from run_helpers import ROOT, fixture_embedder, run_config
+from tasks.embedders.vector_files import VectorFileError
 from tasks.readers import DataFormatError
 from tasks.run import run
-from tasks.vectors import VectorFileError
 
 DATA = ROOT / "tests" / "tasks" / "data"
 TINY = ["task.max_samples=24", "task.training.max_epochs=1", "task.hub=null"]
