@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from tasks.embedders import ConcatEmbedder, Embedder
+from tasks.embedders.base import Embedder
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class FeatureStore:
 class ConcatStore:
     """Several stores of the same texts side by side on the feature axis, joined per read.
 
-    The stores of a :class:`tasks.embedders.ConcatEmbedder`'s members, kept as they are
+    The stores of an embedder's :meth:`~tasks.embedders.base.Embedder.parts`, kept as they are
     (memory-mapped, float16) rather than copied into one float32 array: ``glove+elmo``
     on SQuAD would otherwise hold about 3 GB. A one-layer member is repeated across
     ``num_layers``, as the embedder itself does.
@@ -304,12 +304,13 @@ def embed_texts(
 ) -> Store:
     """An embedder's layers for texts: cached when it is worth it, else computed in memory.
 
-    A :class:`tasks.embedders.ConcatEmbedder` is assembled from its members' stores, so
-    ``glove+elmo`` reuses the cache entry of ``elmo`` instead of storing ELMo twice.
+    An embedder made of :meth:`~tasks.embedders.base.Embedder.parts` is assembled from their
+    stores, so ``glove+elmo`` reuses the cache entry of ``elmo`` instead of storing ELMo twice.
     """
-    if isinstance(embedder, ConcatEmbedder):
-        parts = tuple(embed_texts(member, texts, cache, label) for member in embedder.members)
-        return ConcatStore(parts, embedder.num_layers)
+    parts = embedder.parts()
+    if parts != [embedder]:
+        stores = tuple(embed_texts(part, texts, cache, label) for part in parts)
+        return ConcatStore(stores, embedder.num_layers)
     if cache is not None and embedder.cacheable:
         return cache.features(embedder, texts, label)
     return compute_features(embedder, texts)

@@ -28,7 +28,7 @@ from tasks.provenance import ROOT, git_revision
 
 if TYPE_CHECKING:
     from tasks.cache import Store
-    from tasks.embedders import Embedder
+    from tasks.embedders.base import Embedder
     from tasks.task import Split, Task
 
 logger = logging.getLogger(__name__)

@@ -18,8 +18,8 @@ from elmo.config import OptionsError
 from elmo.weights import WeightFileError
 from run_helpers import ROOT, fixture_embedder, run_config
 from tasks.data.files import DataFormatError
+from tasks.embedders.vector_files import VectorFileError
 from tasks.run import run
-from tasks.vectors import VectorFileError
 
 DATA = ROOT / "tests" / "tasks" / "data"
 TINY = ["task.max_samples=24", "training.max_epochs=1", "task.hub=null"]

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from tasks.cache import ActivationCache, compute_features, main, texts_fingerprint
-from tasks.embedders import ElmoEmbedder
+from tasks.embedders.elmo import ElmoEmbedder
 
 TEXTS = [("The", "cat", "sat", "."), ("Hello",), (), ("A", "much", "longer", "sentence", "than", "the", "others")]
 
@@ -101,8 +101,8 @@ def test_show_and_clear_command(embedder, tmp_path, capsys):
 
 def test_a_concatenation_reuses_its_members_entries(embedder, tmp_path):
     from tasks.cache import embed_texts
-    from tasks.embedders import ConcatEmbedder
-    from tasks.vectors import RandomEmbedder
+    from tasks.embedders.concat import ConcatEmbedder
+    from tasks.embedders.static import RandomEmbedder
 
     static = RandomEmbedder(dim=5, seed=0)
     static.fit(TEXTS)

@@ -11,7 +11,7 @@ from omegaconf import OmegaConf
 
 from elmo import BiLM, ScalarMix
 from elmo.bilm import DEFAULT_MODEL_DIR
-from tasks.embedders import ElmoEmbedder
+from tasks.embedders.elmo import ElmoEmbedder
 from tasks.run import build_embedder
 
 CONF = DEFAULT_MODEL_DIR.parents[2] / "conf" / "embedder" / "elmo.yaml"
