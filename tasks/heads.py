@@ -27,7 +27,12 @@ from tasks.crf import ConditionalRandomField, allowed_transitions
 
 @runtime_checkable
 class Head(Protocol):
-    """What the shared LightningModule needs of a task head (an ``nn.Module``)."""
+    """What the shared LightningModule needs of a task head (an ``nn.Module``).
+
+    ``name`` is the head's name in rows (its config's ``name``; the class name when None).
+    """
+
+    name: str | None
 
     def loss(self, batch: Batch, mixed: list[torch.Tensor]) -> torch.Tensor:
         """The training loss of a batch; ``mixed`` holds ``(batch, time, dim)`` per input sequence."""
@@ -93,6 +98,7 @@ class TokenTagger(nn.Module):
         dropout: on the features and on the BiLSTM's output.
         crf: decode with a linear-chain CRF instead of per-token argmax.
         scheme: ``BIO`` or ``BIOES`` to forbid impossible transitions in the CRF; None for none.
+        name: the head's name in rows.
     """
 
     def __init__(
@@ -104,8 +110,10 @@ class TokenTagger(nn.Module):
         dropout: float = 0.5,
         crf: bool = False,
         scheme: str | None = None,
+        name: str | None = None,
     ) -> None:
         super().__init__()
+        self.name = name
         self.dropout = nn.Dropout(dropout)
         self.encoder = BiLstmEncoder(input_dim, hidden, num_layers, dropout) if hidden > 0 else None
         width = self.encoder.output_dim if self.encoder else input_dim
@@ -144,12 +152,20 @@ class SentenceClassifier(nn.Module):
         hidden: BiLSTM units per direction.
         mlp_hidden: width of the MLP's hidden layer.
         dropout: on the features, the pooled vector and the MLP's hidden layer.
+        name: the head's name in rows.
     """
 
     def __init__(
-        self, input_dim: int, labels: Sequence[str], hidden: int = 128, mlp_hidden: int = 128, dropout: float = 0.5
+        self,
+        input_dim: int,
+        labels: Sequence[str],
+        hidden: int = 128,
+        mlp_hidden: int = 128,
+        dropout: float = 0.5,
+        name: str | None = None,
     ) -> None:
         super().__init__()
+        self.name = name
         self.dropout = nn.Dropout(dropout)
         self.encoder = BiLstmEncoder(input_dim, hidden)
         self.mlp = nn.Sequential(

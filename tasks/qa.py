@@ -100,9 +100,10 @@ class BidafHead(nn.Module):
 
     def __init__(
         self, input_dim: int, hidden: int = 64, modeling_layers: int = 1, dropout: float = 0.2,
-        max_answer_length: int = 30,
+        max_answer_length: int = 30, name: str | None = None,
     ) -> None:
         super().__init__()
+        self.name = name
         if max_answer_length < 1:
             raise ValueError(f"head.max_answer_length must be at least 1, got {max_answer_length}")
         self.max_answer_length = max_answer_length

@@ -105,23 +105,15 @@ def config_hash(cfg: DictConfig) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
-def _choice(group: str) -> str | None:
-    from hydra.core.hydra_config import HydraConfig
-
-    return HydraConfig.get().runtime.choices.get(group) if HydraConfig.initialized() else None
-
-
 def embedder_name(cfg: DictConfig) -> str:
     """The embedder's report name: its ``name`` key, else the config's file name."""
+    from hydra.core.hydra_config import HydraConfig
+
     if cfg.embedder.get("name"):
         return str(cfg.embedder.name)
-    return _choice("embedder") or str(cfg.embedder._target_).rsplit(".", 1)[-1]
-
-
-def head_name(cfg: DictConfig) -> str:
-    """The head's report name: its config's file name (``crf_tagger``, ``linear``)."""
-    head = cfg.head if cfg.get("head") else cfg.task.head
-    return _choice("head") or _choice("head@task.head") or str(head._target_).rsplit(".", 1)[-1]
+    if HydraConfig.initialized() and HydraConfig.get().runtime.choices.get("embedder"):
+        return str(HydraConfig.get().runtime.choices["embedder"])
+    return str(cfg.embedder._target_).rsplit(".", 1)[-1]
 
 
 def _instantiate(node: DictConfig, **overrides: Any) -> Any:
@@ -269,7 +261,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "task": task.name,
         "dataset": task.dataset,
         "embedder": name,
-        "head": head_name(cfg),
+        "head": getattr(model.head, "name", None) or type(model.head).__name__,
         "seed": int(cfg.seed),
         "metric": task.metric,
         "secondary_metrics": list(task.secondary_metrics),

@@ -208,7 +208,7 @@ def test_a_tiny_run_writes_scores_the_note_and_predictions(tmp_path, elmo_fixtur
         )
     row = run(cfg)
     assert {"test/em", "test/f1", "val/em", "val/f1"} <= set(row["metrics"])
-    assert row["task"] == "qa" and row["head"] == "BidafHead"
+    assert row["task"] == "qa" and row["head"] == "bidaf"
     assert "split by article" in row["note"] and "test 1 articles" in row["note"]
     [written] = (tmp_path / "results").rglob(row["predictions"])
     predictions = json.loads(written.read_text(encoding="utf-8"))

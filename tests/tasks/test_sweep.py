@@ -29,7 +29,7 @@ def _sweep_command(tmp_path: Path, elmo_fixtures: Path, *overrides: str) -> list
 
 
 def _rows(tmp_path: Path) -> list[dict]:
-    files = [f for f in (tmp_path / "sweep" / "runs").rglob("*.json") if not f.name.endswith(".predictions.json")]
+    files = [f for f in (tmp_path / "sweep" / "runs").rglob("*.json") if not f.name.endswith((".predictions.json", ".examples.json"))]
     return [json.loads(f.read_text()) for f in files]
 
 
