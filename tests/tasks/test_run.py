@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -12,14 +13,11 @@ from omegaconf import open_dict
 
 from elmo.lm import NonFiniteLossError
 from run_helpers import ROOT, fixture_embedder, run_config
+from tasks.reports.rows import ResultRow
 from tasks.run import run
 
 TASKS = sorted(path.stem for path in (ROOT / "conf" / "task").glob("*.yaml"))
-ROW_KEYS = {
-    "schema", "task", "dataset", "embedder", "head", "seed", "metric", "metrics", "scalar_mix", "coverage",
-    "trainable_parameters", "epochs", "wall_time_s", "tokens_per_second", "git_revision", "config",
-    "config_hash", "created", "predictions",
-}
+ROW_KEYS = {field.name for field in fields(ResultRow)}
 TINY = ["task.max_samples=24", "task.training.max_epochs=2", "task.training.batch_tokens=256"]
 
 
