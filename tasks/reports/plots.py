@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from elmo.io import atomic_path
 from tasks.reports.paper import PAPER_LAYER_FINDING
 from tasks.reports.stats import GROUP_KEY, Cell, Summary, embedder_rank
+from tasks.reports.tables import CAPPED_LABEL, HIT_CAP_MARK, marks
 
 logger = logging.getLogger(__name__)
 
@@ -42,11 +43,40 @@ def _skip(path: Path, what: str) -> None:
     logger.info("no %s in the run rows; skipping %s", what, path.name)
 
 
-def plot_scores(summary: Summary, path: Path) -> Path | None:
-    """Bar chart per (task, dataset): mean test score per embedder, error bars one sample std.
+def error_bars(cells: list[Cell]) -> np.ndarray:
+    """(2, cells): the test 95% interval's extent below and above each mean (0 for one seed)."""
+    return (
+        np.array(
+            [
+                [0.0, 0.0]
+                if c.test.ci is None
+                else [c.test.mean - c.test.ci[0], c.test.ci[1] - c.test.mean]
+                for c in cells
+            ]
+        )
+        .reshape(-1, 2)
+        .T
+    )
 
-    The paper's figures are drawn as horizontal lines, apart from our bars. Returns the
-    path, or None (nothing written) for an empty summary.
+
+def paper_lines(cells: list[Cell]) -> list[tuple[str, float]]:
+    """The paper's (setting, figure) lines to draw over ``cells``: none over capped data."""
+    return sorted(
+        {
+            (c.paper_setting, c.paper_value)
+            for c in cells
+            if c.paper_value is not None and not c.capped
+        }
+    )
+
+
+def plot_scores(summary: Summary, path: Path) -> Path | None:
+    """Bar chart per (task, dataset): mean test score per cell, error bars its 95% t interval.
+
+    The paper's figures are drawn as horizontal lines, apart from our bars, and never for a
+    cell on capped data, whose bar is hatched and labelled. The significantly best bar has a
+    solid outline, tied best bars a dashed one. Returns the path, or None (nothing written)
+    for an empty summary.
     """
     tasks = summary.by_task()
     if not tasks:
@@ -62,31 +92,37 @@ def plot_scores(summary: Summary, path: Path) -> Path | None:
     axes = figure.subplots(nrows, ncols, squeeze=False).ravel()
     for ax, ((task, dataset), cells) in zip(axes, tasks, strict=False):
         several_heads = len({cell.head for cell in cells}) > 1
-        labels = [cell.embedder + (f"\n{cell.head}" if several_heads else "") for cell in cells]
-        means = np.array([cell.test_mean for cell in cells])
-        stds = np.array([cell.test_std or 0.0 for cell in cells])
+        labels = [
+            cell.embedder + (f"\n{cell.head}" if several_heads else "") + marks(cell, tie=False)
+            for cell in cells
+        ]
+        means = np.array([cell.test.mean for cell in cells])
+        errors = error_bars(cells)
         x = np.arange(len(cells))
-        ax.bar(
+        bars = ax.bar(
             x,
             means,
             color=[colours[cell.embedder] for cell in cells],
-            edgecolor=["black" if cell.best else "none" for cell in cells],
-            linewidth=[2.0 if cell.best else 0.0 for cell in cells],
+            edgecolor=["black" if cell.best or cell.tied_best else "none" for cell in cells],
+            linewidth=[2.0 if cell.best or cell.tied_best else 0.0 for cell in cells],
+            hatch=["//" if cell.capped else None for cell in cells],
         )
-        several_seeds = np.array([cell.test_std is not None for cell in cells])
+        for bar, cell in zip(bars, cells, strict=True):
+            bar.set_linestyle("--" if cell.tied_best else "-")
+        several_seeds = np.array([cell.test.ci is not None for cell in cells])
         ax.errorbar(
             x[several_seeds],
             means[several_seeds],
-            yerr=stds[several_seeds],
+            yerr=errors[:, several_seeds],
             fmt="none",
             capsize=6,
             elinewidth=1.5,
             ecolor="black",
         )
-        for position, mean, std in zip(x, means, stds, strict=True):
+        for position, mean, above in zip(x, means, errors[1], strict=True):
             ax.annotate(
                 f"{mean:.1f}",
-                (position, mean + std),
+                (position, mean + above),
                 xytext=(0, 3),
                 textcoords="offset points",
                 ha="center",
@@ -94,9 +130,7 @@ def plot_scores(summary: Summary, path: Path) -> Path | None:
                 fontsize=8,
                 bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none"},
             )
-        references = sorted(
-            {(c.paper_setting, c.paper_value) for c in cells if c.paper_value is not None}
-        )
+        references = paper_lines(cells)
         for setting, value in references:
             ax.axhline(
                 value,
@@ -113,8 +147,8 @@ def plot_scores(summary: Summary, path: Path) -> Path | None:
                 fontsize=8,
                 title_fontsize=8,
             )
-        low = min([float(np.min(means - stds))] + [value for _, value in references])
-        high = max([float(np.max(means + stds))] + [value for _, value in references])
+        low = min([float(np.min(means - errors[0]))] + [value for _, value in references])
+        high = max([float(np.max(means + errors[1]))] + [value for _, value in references])
         pad = max(0.25 * (high - low), 2.0)
         ax.set_ylim(max(0.0, low - pad), high + pad)
         ax.set_xticks(x, labels, rotation=30, ha="right")
@@ -125,8 +159,9 @@ def plot_scores(summary: Summary, path: Path) -> Path | None:
     for ax in axes[len(tasks) :]:
         ax.set_visible(False)
     figure.suptitle(
-        "Test score: mean over seeds, error bar one sample std (none for one seed), "
-        "outlined bar best; y axis zoomed (not from 0)",
+        "Test score: mean over seeds, error bar 95% t interval (none for one seed); outline: "
+        f"significantly best, dashed: tied; {HIT_CAP_MARK}: a run hit its cap; hatched: "
+        f"{CAPPED_LABEL} data; y axis zoomed (not from 0)",
         fontsize=10,
     )
     return _save(figure, path)

@@ -11,7 +11,8 @@ lack take their defaults, and ``capped`` is read from the row's config
 
 Which files are run rows: every ``*.json`` file under the results folder, at any depth,
 whose top level is a JSON object with a ``schema`` key. Other JSON files (prediction files,
-anything without ``schema``) are ignored.
+anything without ``schema``) are ignored. A row's per-example scores file
+(``<row stem>.examples.json``, named by ``example_scores``) is read with it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any, TypedDict
+
+import numpy as np
 
 logger = logging.getLogger(__name__)
 
@@ -237,26 +240,142 @@ def _wrong_type(value: Any, hint: Any, key: str, path: str | Path) -> typing.NoR
     raise ReportError(f"{path}: key '{key}' should be {_describe(hint)}, not {found}")
 
 
-def load_rows(folder: str | Path) -> list[ResultRow]:
-    """Read every run row under ``folder`` (see the module docstring for which files count).
+EXAMPLE_SCORES_SUFFIX = ".examples.json"
+# A per-example file's metric and its row's test metric are rounded apart; a larger gap
+# means the file is not this run's.
+SCORE_TOLERANCE = 0.01
+
+
+@dataclass(frozen=True)
+class ExampleScores:
+    """Per-example numerators and denominators of a run's test metrics.
+
+    Each decomposable metric M is ``100 * sum(num) / sum(den)`` over the test examples
+    (accuracy: correct and all tokens of a sentence; span F1: 2tp and 2tp + fp + fn of a
+    sentence; SQuAD F1/EM: the question's score in [0, 1] and 1), so a resample of the
+    examples recomputes M exactly from sums.
+    """
+
+    metrics: dict[str, tuple[np.ndarray, np.ndarray]]  # name -> (num, den), (examples,) each
+
+    @property
+    def n_examples(self) -> int:
+        """How many test examples the file scores."""
+        return len(next(iter(self.metrics.values()))[0])
+
+    def score(self, metric: str) -> float:
+        """``100 * sum(num) / sum(den)`` of ``metric`` over all examples."""
+        num, den = self.metrics[metric]
+        return 100.0 * float(num.sum()) / float(den.sum()) if den.sum() else 0.0
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str | Path) -> ExampleScores:
+        """Check a per-example scores file read from ``path`` and build it.
+
+        Raises:
+            ReportError: naming ``path`` and the key, when the file is not for the test
+                split, a metric lacks ``num`` or ``den`` or holds something other than a
+                list of numbers, or the metrics score different numbers of examples.
+        """
+        if not isinstance(data, dict) or data.get("split") != "test":
+            found = data.get("split") if isinstance(data, dict) else None
+            raise ReportError(f"{path}: key 'split' is {found!r}; expected 'test'")
+        _check(data.get("metrics"), dict[str, dict[str, Any]], "metrics", path)
+        metrics: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for name, parts in data["metrics"].items():
+            for part in ("num", "den"):
+                if part not in parts:
+                    raise ReportError(f"{path}: 'metrics.{name}' has no key '{part}'")
+            num, den = (
+                _numbers(parts[part], f'metrics["{name}"]["{part}"]', path)
+                for part in ("num", "den")
+            )
+            sizes = {len(num), len(den), *(len(pair[0]) for pair in metrics.values())}
+            if len(sizes) > 1:
+                raise ReportError(
+                    f"{path}: key 'metrics.{name}' scores {len(num)} numerators and "
+                    f"{len(den)} denominators; every list should have one value per example"
+                )
+            metrics[name] = (num, den)
+        if not metrics:
+            raise ReportError(f"{path}: key 'metrics' is empty")
+        return cls(metrics)
+
+
+def _numbers(values: Any, key: str, path: str | Path) -> np.ndarray:
+    """A JSON list of numbers as an array; checked here, not by :func:`_check`, as it is long."""
+    if not isinstance(values, list):
+        _wrong_type(values, list[float], key, path)
+    # type() rather than isinstance: a bool is not a number here.
+    bad = next((i for i, value in enumerate(values) if type(value) not in (int, float)), None)
+    if bad is not None:
+        _wrong_type(values[bad], float, f"{key}[{bad}]", path)
+    return np.asarray(values, dtype=np.float64)
+
+
+def read_example_scores(row: ResultRow, row_path: Path) -> ExampleScores | None:
+    """The per-example scores file a row names, checked against the row; None if it names none.
+
+    Raises:
+        ReportError: the file is missing, not valid JSON or not a per-example scores file
+            (:meth:`ExampleScores.from_dict`), lacks the row's primary metric, or scores it
+            differently from the row's ``test/<metric>``.
+    """
+    if row.example_scores is None:
+        return None
+    path = row_path.parent / row.example_scores
+    scores = ExampleScores.from_dict(_read_json(path), path)
+    if row.metric not in scores.metrics:
+        raise ReportError(f"{path}: per-example scores have no key 'metrics.{row.metric}'")
+    recomputed, reported = scores.score(row.metric), row.metrics[f"test/{row.metric}"]
+    if abs(recomputed - reported) > SCORE_TOLERANCE:
+        raise ReportError(
+            f"{path}: key 'metrics.{row.metric}' sums to {recomputed:.4f} but its row "
+            f"{row_path.name} reports test/{row.metric} = {reported}"
+        )
+    return scores
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise ReportError(f"{path}: no such file") from error
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ReportError(f"{path}: not valid JSON ({error})") from error
+
+
+@dataclass(frozen=True)
+class Results:
+    """The run rows of a results folder and the per-example scores of those that have them."""
+
+    rows: list[ResultRow]
+    example_scores: dict[tuple[Any, ...], ExampleScores] = field(default_factory=dict)
+    """Per-example scores by the row's :attr:`ResultRow.run_key`."""
+
+
+def load_results(folder: str | Path) -> Results:
+    """Read every run row under ``folder`` and the per-example scores files they name.
+
+    See the module docstring for which files are rows; ``*.examples.json`` files are read
+    only through the row that names them.
 
     Raises:
         ReportError: ``folder`` is not a folder, a ``*.json`` file is not valid JSON, a row
-            does not fit the schema (:meth:`ResultRow.from_dict`), or a row repeats another
-            row's (task, dataset, embedder, head, seed).
+            does not fit the schema (:meth:`ResultRow.from_dict`) or its per-example scores
+            file is bad (:func:`read_example_scores`), or a row repeats another row's
+            (task, dataset, embedder, head, seed).
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise ReportError(f"{folder}: no such folder")
     rows: list[ResultRow] = []
+    example_scores: dict[tuple[Any, ...], ExampleScores] = {}
     seen: dict[tuple[Any, ...], Path] = {}
     for path in sorted(folder.rglob("*.json")):
-        if not path.is_file():
+        if not path.is_file() or path.name.endswith(EXAMPLE_SCORES_SUFFIX):
             continue
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise ReportError(f"{path}: not valid JSON ({error})") from error
+        data = _read_json(path)
         if not isinstance(data, dict) or "schema" not in data:
             continue
         row = ResultRow.from_dict(data, path)
@@ -267,5 +386,13 @@ def load_rows(folder: str | Path) -> list[ResultRow]:
             )
         seen[row.run_key] = path
         rows.append(row)
-    logger.info("read %d run rows from %s", len(rows), folder)
-    return rows
+        scores = read_example_scores(row, path)
+        if scores is not None:
+            example_scores[row.run_key] = scores
+    logger.info(
+        "read %d run rows from %s, %d with per-example scores",
+        len(rows),
+        folder,
+        len(example_scores),
+    )
+    return Results(rows, example_scores)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -98,3 +99,28 @@ ROWS = [
     make_row("squad", "squad_v1.1", "glove", 0, 60.0, 61.0, coverage=0.8, note=SQUAD_NOTE),
     make_row("squad", "squad_v1.1", "word2vec", 0, 58.0, 59.0, coverage=0.7, note=SQUAD_NOTE),
 ]
+
+
+def scored_row(
+    embedder: str,
+    seed: int,
+    num: list[float],
+    den: list[float],
+    *,
+    task: str = "ner",
+    dataset: str = "conll2003",
+    **extra: Any,
+) -> tuple[ResultRow, dict[str, Any]]:
+    """A row whose test F1 is ``100 * sum(num) / sum(den)``, and its per-example scores file."""
+    score = 100.0 * sum(num) / sum(den)
+    row = make_row(task, dataset, embedder, seed, score, score, **extra)
+    name = f"seed{seed}-{row.head}.examples.json"
+    row = dataclasses.replace(row, example_scores=name)
+    return row, {"split": "test", "metrics": {"f1": {"num": num, "den": den}}}
+
+
+def write_scored(folder: Path, row: ResultRow, scores: dict[str, Any]) -> Path:
+    """Write a row and, beside it, the per-example scores file it names."""
+    path = write_row(folder, row)
+    (path.parent / row.example_scores).write_text(json.dumps(scores), encoding="utf-8")
+    return path

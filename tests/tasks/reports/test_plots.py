@@ -1,10 +1,13 @@
-"""The plots: valid PNG files, and plots without data skipped."""
+"""The plots: valid PNG files, plots without data skipped, intervals and paper lines."""
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
 from report_rows import ROWS, make_row
 
-from tasks.reports.plots import write_plots
+from tasks.reports.plots import error_bars, paper_lines, write_plots
 from tasks.reports.stats import summarize
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -32,3 +35,28 @@ def test_write_plots_skips_plots_without_data(tmp_path, caplog):
     assert written == [tmp_path / "scores.png"]
     assert "skipping mix_weights.png" in caplog.text
     assert "skipping coverage.png" in caplog.text
+
+
+def test_error_bars_are_the_t_intervals():
+    cells = [
+        cell for cell in summarize(ROWS).cells if cell.task == "ner"
+    ]  # elmo, elmo_lstm1, glove
+
+    bars = error_bars(cells)
+
+    # elmo: 91 ± 2.484138 (n=3); elmo_lstm1: one seed; glove: 88.5 ± 6.353102 (n=2).
+    assert bars[0] == pytest.approx([2.484138, 0.0, 6.353102])
+    assert bars[1] == pytest.approx(bars[0])
+
+
+def test_no_paper_line_over_capped_data_which_still_plots(tmp_path):
+    rows = [
+        make_row("ner", "conll2003", "elmo", 0, 90.0),
+        make_row("ner", "conll2003", "glove", 0, 88.0),
+    ]
+    cells = summarize(rows).cells
+    assert paper_lines(cells) == [("+ELMo", 92.22), ("baseline", 90.15)]
+
+    capped = [dataclasses.replace(rows[0], capped=True, stopped_by="max_epochs"), rows[1]]
+    assert paper_lines(summarize(capped).cells) == [("baseline", 90.15)]
+    assert write_plots(summarize(capped), tmp_path)[0].read_bytes().startswith(PNG_MAGIC)

@@ -6,9 +6,9 @@ import json
 from dataclasses import fields
 
 import pytest
-from report_rows import ROWS, make_row, write_row
+from report_rows import ROWS, make_row, scored_row, write_row, write_scored
 
-from tasks.reports.rows import SCHEMA1_REQUIRED, ReportError, ResultRow, load_rows
+from tasks.reports.rows import SCHEMA1_REQUIRED, ReportError, ResultRow, load_results
 
 
 def schema1(row: ResultRow) -> dict:
@@ -17,8 +17,8 @@ def schema1(row: ResultRow) -> dict:
     return {key: value for key, value in row.to_dict().items() if key not in added} | {"schema": 1}
 
 
-def test_load_rows_reads_rows_and_ignores_json_without_schema(results):
-    rows = load_rows(results)
+def test_load_results_reads_rows_and_ignores_json_without_schema(results):
+    rows = load_results(results).rows
 
     assert sorted(rows, key=lambda row: row.run_key) == sorted(ROWS, key=lambda row: row.run_key)
 
@@ -36,7 +36,7 @@ def test_schema1_rows_load_with_defaults_for_the_new_fields(tmp_path):
     row = make_row("ner", "conll2003", "elmo", 0, 90.0, config={"task": {"max_samples": 500}})
     write_row(tmp_path, schema1(row))
 
-    (loaded,) = load_rows(tmp_path)
+    (loaded,) = load_results(tmp_path).rows
 
     assert loaded.schema == 1
     assert loaded.metrics == row.metrics
@@ -49,7 +49,7 @@ def test_schema1_rows_need_only_the_keys_the_report_reads(tmp_path):
     full = schema1(make_row("ner", "conll2003", "elmo", 0, 90.0))
     write_row(tmp_path, {key: full[key] for key in ("schema", *SCHEMA1_REQUIRED)})
 
-    (loaded,) = load_rows(tmp_path)
+    (loaded,) = load_results(tmp_path).rows
 
     assert loaded.trainable_parameters is None
     assert not loaded.capped
@@ -72,21 +72,21 @@ def test_schema2_rows_reject_unknown_keys(tmp_path):
         ResultRow.from_dict(data, "row.json")
 
 
-def test_load_rows_names_the_file_and_the_missing_key(tmp_path):
+def test_load_results_names_the_file_and_the_missing_key(tmp_path):
     row = make_row("ner", "conll2003", "elmo", 0, 90.0).to_dict()
     del row["metrics"]
     path = write_row(tmp_path, row)
 
     with pytest.raises(ReportError, match=rf"{path}.*'metrics'"):
-        load_rows(tmp_path)
+        load_results(tmp_path)
 
 
-def test_load_rows_requires_the_main_test_metric(tmp_path):
+def test_load_results_requires_the_main_test_metric(tmp_path):
     row = make_row("ner", "conll2003", "elmo", 0, 90.0).to_dict() | {"metric": "accuracy"}
     path = write_row(tmp_path, row)
 
     with pytest.raises(ReportError, match=rf"{path}.*test/accuracy"):
-        load_rows(tmp_path)
+        load_results(tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -116,19 +116,79 @@ def test_from_dict_names_the_file_and_the_bad_key(key, value, message):
         ResultRow.from_dict(data, "row.json")
 
 
-def test_load_rows_rejects_bad_json_and_repeated_seeds(tmp_path):
+def test_load_results_rejects_bad_json_and_repeated_seeds(tmp_path):
     bad = tmp_path / "bad" / "broken.json"
     bad.parent.mkdir()
     bad.write_text('{"schema": 1, "task": ', encoding="utf-8")
     with pytest.raises(ReportError, match=rf"{bad}: not valid JSON"):
-        load_rows(bad.parent)
+        load_results(bad.parent)
 
     first = write_row(tmp_path / "twice" / "a", make_row("ner", "conll2003", "elmo", 0, 90.0))
     second = write_row(tmp_path / "twice" / "b", make_row("ner", "conll2003", "elmo", 0, 91.0))
     with pytest.raises(ReportError, match=rf"{second}: same .* as {first}"):
-        load_rows(tmp_path / "twice")
+        load_results(tmp_path / "twice")
 
 
-def test_load_rows_rejects_a_missing_folder(tmp_path):
+def test_load_results_rejects_a_missing_folder(tmp_path):
     with pytest.raises(ReportError, match="no such folder"):
-        load_rows(tmp_path / "absent")
+        load_results(tmp_path / "absent")
+
+
+def test_load_results_reads_the_per_example_scores_a_row_names(tmp_path):
+    row, scores = scored_row("elmo", 0, [2.0, 0.0, 1.0], [2.0, 2.0, 1.0])  # F1 60
+    write_scored(tmp_path, row, scores)
+    write_row(tmp_path, make_row("ner", "conll2003", "glove", 0, 50.0))
+
+    results = load_results(tmp_path)
+
+    assert len(results.rows) == 2
+    (key,) = results.example_scores
+    assert key == row.run_key
+    num, den = results.example_scores[key].metrics["f1"]
+    assert num.tolist() == [2.0, 0.0, 1.0] and den.tolist() == [2.0, 2.0, 1.0]
+    assert results.example_scores[key].score("f1") == pytest.approx(60.0)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda s: s | {"split": "dev"}, r"key 'split' is 'dev'; expected 'test'"),
+        (
+            lambda s: {"split": "test", "metrics": {"em": s["metrics"]["f1"]}},
+            r"no key 'metrics.f1'",
+        ),
+        (
+            lambda s: {"split": "test", "metrics": {"f1": {"num": [1.0]}}},
+            r"'metrics.f1' has no key 'den'",
+        ),
+        (
+            lambda s: {"split": "test", "metrics": {"f1": {"num": [1.0], "den": [1.0, 2.0]}}},
+            r"every list should have one value per example",
+        ),
+        (
+            lambda s: {"split": "test", "metrics": {"f1": {"num": ["1"], "den": [1.0]}}},
+            r"key 'metrics\[\"f1\"\]\[\"num\"\]\[0\]' should be number, not str",
+        ),
+        (
+            lambda s: {
+                "split": "test",
+                "metrics": {"f1": {"num": [1.0, 0.0, 1.0], "den": [2.0, 2.0, 1.0]}},
+            },
+            r"sums to 40.0000 but its row seed0-bilstm.json reports test/f1 = 60.0",
+        ),
+    ],
+)
+def test_a_bad_per_example_scores_file_is_named(tmp_path, change, message):
+    row, scores = scored_row("elmo", 0, [2.0, 0.0, 1.0], [2.0, 2.0, 1.0])
+    path = write_scored(tmp_path, row, change(scores))
+
+    with pytest.raises(ReportError, match=rf"^{path.parent / row.example_scores}: .*{message}"):
+        load_results(tmp_path)
+
+
+def test_a_missing_per_example_scores_file_is_named(tmp_path):
+    row, _ = scored_row("elmo", 0, [1.0], [1.0])
+    path = write_row(tmp_path, row)
+
+    with pytest.raises(ReportError, match=rf"{path.parent / row.example_scores}: no such file"):
+        load_results(tmp_path)
