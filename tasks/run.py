@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SCHEMA = 2
 # Settings that change where or how fast a run happens, not what it computes.
 _NOT_HASHED = ("results_dir", "skip_existing", "cache", "threads", "verbose", "trainer.enable_progress_bar", "hydra")
 # Trainer arguments the run sets itself, with where to set them instead.
@@ -200,6 +199,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
 
     from elmo.io import write_json_atomic
     from tasks.model import BestWeights, TaskModel, scores_with_prefix
+    from tasks.reports.rows import ResultRow
 
     _quiet_lightning(bool(cfg.get("verbose")))
     if cfg.get("threads"):
@@ -256,36 +256,34 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         stopped_by = "max_epochs"
     else:
         stopped_by = "max_time"
-    row = {
-        "schema": SCHEMA,
-        "task": task.name,
-        "dataset": task.dataset,
-        "embedder": name,
-        "head": getattr(model.head, "name", None) or type(model.head).__name__,
-        "seed": int(cfg.seed),
-        "metric": task.metric,
-        "secondary_metrics": list(task.secondary_metrics),
-        "metrics": {**scores_with_prefix("val", best.best_scores), **scores_with_prefix("test", model.scores["test"])},
-        "scalar_mix": model.mix_report() if model.mix.num_layers > 1 else None,
-        "coverage": coverage,
-        "trainable_parameters": model.trainable_parameters(),
-        "epochs": trainer.current_epoch,
-        "best_epoch": best.best_epoch,
-        "stopped_by": stopped_by,
-        "learning_curve": [round(value, 4) for value in best.curve],
-        "capped": cfg.task.get("max_samples") is not None,
-        "train_items": len(splits["train"].items),
-        "wall_time_s": round(time.perf_counter() - started, 2),
-        "tokens_per_second": round(model.trained_tokens / max(fit_seconds, 1e-9), 1),
-        "git_revision": revision,
-        "config": OmegaConf.to_container(cfg, resolve=True),
-        "config_hash": config_hash(cfg),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "predictions": prediction_file.name,
-        "example_scores": scores_file.name,
-    }
-    if task.note:
-        row["note"] = task.note
+    row = ResultRow(
+        task=task.name,
+        dataset=task.dataset,
+        embedder=name,
+        head=getattr(model.head, "name", None) or type(model.head).__name__,
+        seed=int(cfg.seed),
+        metric=task.metric,
+        secondary_metrics=list(task.secondary_metrics),
+        metrics={**scores_with_prefix("val", best.best_scores), **scores_with_prefix("test", model.scores["test"])},
+        scalar_mix=model.mix_report() if model.mix.num_layers > 1 else None,
+        coverage=coverage,
+        trainable_parameters=model.trainable_parameters(),
+        epochs=trainer.current_epoch,
+        best_epoch=best.best_epoch,
+        stopped_by=stopped_by,
+        learning_curve=[round(value, 4) for value in best.curve],
+        capped=cfg.task.get("max_samples") is not None,
+        train_items=len(splits["train"].items),
+        wall_time_s=round(time.perf_counter() - started, 2),
+        tokens_per_second=round(model.trained_tokens / max(fit_seconds, 1e-9), 1),
+        git_revision=revision,
+        config=OmegaConf.to_container(cfg, resolve=True),
+        config_hash=config_hash(cfg),
+        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        predictions=prediction_file.name,
+        example_scores=scores_file.name,
+        note=task.note,
+    ).to_dict()
     write_json_atomic(path, row)
     logger.info(
         "%s %s seed %d: test %s = %.2f (%s after %d epochs) -> %s",

@@ -14,7 +14,8 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from tasks.report import ReportError, report
+from tasks.reports.cli import report
+from tasks.reports.rows import ReportError
 
 logger = logging.getLogger(__name__)
 

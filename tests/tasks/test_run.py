@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
-
 import re
+from dataclasses import fields
+from pathlib import Path
 
 import pytest
 from omegaconf import OmegaConf, open_dict
@@ -15,15 +15,11 @@ from omegaconf import OmegaConf, open_dict
 from elmo.lm import NonFiniteLossError
 from run_helpers import ROOT, fixture_embedder, run_config
 from tasks.data.source import resolve_path
+from tasks.reports.rows import ResultRow
 from tasks.run import run
 
 TASKS = sorted(path.stem for path in (ROOT / "conf" / "task").glob("*.yaml"))
-ROW_KEYS = {
-    "schema", "task", "dataset", "embedder", "head", "seed", "metric", "secondary_metrics", "metrics",
-    "scalar_mix", "coverage", "trainable_parameters", "epochs", "best_epoch", "stopped_by", "learning_curve",
-    "capped", "wall_time_s", "tokens_per_second", "git_revision", "config", "config_hash", "created",
-    "predictions", "example_scores",
-}
+ROW_KEYS = {field.name for field in fields(ResultRow)}
 TINY = ["task.max_samples=24", "training.max_epochs=2", "training.batch_tokens=256"]
 SAMPLES = ROOT / "tests" / "tasks" / "data"
 
