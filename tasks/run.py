@@ -77,8 +77,7 @@ def check_config(cfg: DictConfig) -> TrainingConfig:
         merged = OmegaConf.merge(OmegaConf.structured(TrainingConfig), cfg.training)
     except OmegaConfBaseException as error:
         key = getattr(error, "full_key", "") or ""
-        value = getattr(error, "value", None)
-        raise ConfigError(f"training.{key}: {value!r} is not a valid value ({type(error).__name__})") from None
+        raise ConfigError(f"training.{key}: {str(error).splitlines()[0]}") from None
     training: TrainingConfig = OmegaConf.to_object(merged)  # type: ignore[assignment]
     for key in ("batch_tokens", "max_epochs"):
         if getattr(training, key) < 1:
