@@ -190,7 +190,11 @@ def _fail(message: str) -> int:
 
 @command_line("elmo-embed")
 def main(argv: list[str] | None = None) -> int:
-    """Console entry point ``elmo-embed``; returns the exit status (2 for a usage or input error)."""
+    """Console entry point ``elmo-embed``; returns the exit status (2 for a usage or input error).
+
+    Input, model and output errors reach the error boundary (``elmo.cli``), which prints them
+    as one line.
+    """
     parser = _Parser(
         prog="elmo-embed",
         description=(
@@ -221,17 +225,14 @@ def main(argv: list[str] | None = None) -> int:
     if (args.options_file is None) != (args.weight_file is None):
         return _fail("--options-file and --weight-file go together: give both or neither")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    try:
-        sentences = read_sentences(args.input_file)
-        check_output_path(args.output_file)
-        if args.options_file is None:
-            bilm = BiLM.default()
-        else:
-            bilm = BiLM.from_allennlp(args.options_file, args.weight_file)
-        bilm.to(args.device)
-        write_embeddings(bilm, sentences, args.output_file, args.layers, args.batch_size)
-    except UserError as error:
-        return _fail(str(error))
+    sentences = read_sentences(args.input_file)
+    check_output_path(args.output_file)
+    if args.options_file is None:
+        bilm = BiLM.default()
+    else:
+        bilm = BiLM.from_allennlp(args.options_file, args.weight_file)
+    bilm.to(args.device)
+    write_embeddings(bilm, sentences, args.output_file, args.layers, args.batch_size)
     return 0
 
 

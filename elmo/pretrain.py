@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,8 @@ from torch.utils.data import DataLoader, IterableDataset
 from elmo.bilm import BiLM
 from elmo.cli import DEBUG_HELP, command_line, error_boundary, fraction, positive_int
 from elmo.corpus import Vocabulary
-from elmo.errors import one_line
-from elmo.io import hdf5_writer, write_json_atomic
+from elmo.errors import UserError, one_line
+from elmo.io import check_writable, hdf5_writer, write_json_atomic
 from elmo.lm import BiLanguageModel, held_out_perplexities
 from elmo.lm_data import LanguageModelBatches, build_vocabulary, prepare_corpus
 from elmo.pretrain_config import check_pretrain_config
@@ -114,6 +115,26 @@ def evaluate(model: BiLanguageModel, batches: LanguageModelBatches) -> dict[str,
     }
 
 
+class CheckpointError(UserError, RuntimeError):
+    """A checkpoint to resume from that cannot be read safely."""
+
+
+def _check_checkpoint(path: Path) -> None:
+    """Read the checkpoint as tensors and plain values only, before Lightning resumes from it.
+
+    Raises:
+        CheckpointError: it is damaged or holds other objects (a pickle that would run code).
+    """
+    try:
+        torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch reports a refused or broken pickle in several types
+        # torch's own message suggests weights_only=False, which would run the pickle: not shown.
+        raise CheckpointError(
+            f"{path}: cannot resume from it: damaged, or holds objects other than tensors and plain "
+            f"values ({type(error).__name__}); move it away to start over"
+        ) from None
+
+
 def run(cfg: DictConfig) -> dict[str, Any]:
     """Check the config, prepare, train, export; returns the final metrics.
 
@@ -147,6 +168,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         callbacks=[L.pytorch.callbacks.ModelCheckpoint(dirpath=checkpoints, save_last=True, every_n_train_steps=cfg.trainer.val_check_interval)],
         num_sanity_val_steps=0,
     )
+    if last.is_file():
+        _check_checkpoint(last)
     val_batches = [heldout.make_batch(b) for b in heldout.evaluation()]
     started = time.perf_counter()
     trainer.fit(
@@ -225,10 +248,31 @@ def perplexity_main(argv: list[str] | None = None) -> None:
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="pretrain")
-def main(cfg: DictConfig) -> None:
-    """Console entry point ``elmo-pretrain`` (``ELMO_BENCH_DEBUG=1`` shows tracebacks)."""
+def _hydra_main(cfg: DictConfig) -> None:
     with error_boundary("elmo-pretrain"):
         run(cfg)
+
+
+def _output_dir(overrides: list[str]) -> str:
+    """``output_dir`` as the command line sets it, else as the config file does."""
+    for override in reversed(overrides):
+        key, _, value = override.lstrip("+").partition("=")
+        if key == "output_dir" and value:
+            return value
+    return str(OmegaConf.load(CONF_DIR / "pretrain.yaml").output_dir)
+
+
+def main() -> None:
+    """Console entry point ``elmo-pretrain`` (``ELMO_BENCH_DEBUG=1`` shows tracebacks).
+
+    Hydra creates its run folder inside ``output_dir`` before the run starts, and reports
+    a failure there with a traceback of its own: that folder is checked first.
+    """
+    with error_boundary("elmo-pretrain"):
+        folder = _output_dir(sys.argv[1:])
+        if "${" not in folder:
+            check_writable(folder)
+    _hydra_main()
 
 
 if __name__ == "__main__":
