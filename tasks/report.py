@@ -40,6 +40,7 @@ from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from elmo.cli import command_line
 from elmo.io import atomic_path
 
 logger = logging.getLogger(__name__)
@@ -714,6 +715,7 @@ def report(folder: str | Path, out_dir: str | Path | None = None) -> Path:
     return summary
 
 
+@command_line("elmo-report")
 def main(argv: list[str] | None = None) -> int:
     """Console entry point ``elmo-report RESULTS_DIR [--out DIR]``; prints the summary table.
 

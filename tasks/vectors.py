@@ -46,6 +46,7 @@ import pyarrow.parquet as pq
 import torch
 
 from elmo.corpus import CorpusError, CorpusPaths, EncodingErrors
+from elmo.cli import command_line
 from elmo.io import atomic_path
 from elmo.lm_data import TokenizedCorpus, prepare_corpus
 from tasks.embedders import Embedder, EmbedderOutput
@@ -569,6 +570,7 @@ def trained_vectors(kind: Kind) -> Path:
     return path
 
 
+@command_line("elmo-train-vectors")
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point ``elmo-train-vectors``."""
     parser = argparse.ArgumentParser(
