@@ -10,11 +10,11 @@ import signal
 from pathlib import Path
 
 import pytest
+from commands_under_test import ROOT, assert_one_line, run_command
 
 from elmo.cli import ErrorBoundary, command_line, describe, error_boundary
 from elmo.config import OptionsError
 from elmo.lm import NonFiniteLossError
-from hostile_helpers import ROOT, assert_one_line, run_command
 
 
 @pytest.mark.parametrize(

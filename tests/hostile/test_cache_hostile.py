@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from commands_under_test import assert_one_line, read_only_folder, run_command, snapshot, tmpfs
 
-from hostile_helpers import assert_one_line, read_only_folder, run_command, snapshot
 from tasks.cache import ActivationCache, texts_fingerprint
 from tasks.cache_folder import MARKER, CacheError
 from tasks.embedders import ElmoEmbedder
@@ -165,8 +165,6 @@ def test_a_cache_folder_that_is_a_file_or_read_only_is_one_clear_error(embedder,
 
 
 def test_a_full_disk_while_writing_an_entry_leaves_no_partial_entry(embedder, tmp_path):
-    from hostile_helpers import tmpfs
-
     with tmpfs(tmp_path / "small", "size=8k") as disk:
         cache = ActivationCache(disk / "cache", dtype="float32")
         with pytest.raises(OSError, match="No space left") as raised:

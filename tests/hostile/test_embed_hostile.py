@@ -9,8 +9,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-
-from hostile_helpers import assert_one_line, read_only_folder, run_command, snapshot, tmpfs
+from commands_under_test import assert_one_line, read_only_folder, run_command, snapshot, tmpfs
 
 EMBED = ["-m", "elmo.embed"]
 SENTENCES = [f"the cat number {i} sat on the mat near the big red door ." for i in range(300)]

@@ -12,11 +12,11 @@ import pickle
 from pathlib import Path
 
 import pytest
+from commands_under_test import assert_one_line, run_command, snapshot
 from hydra import compose, initialize_config_dir
 
 from elmo.pretrain import CONF_DIR
 from elmo.pretrain_config import ConfigError, check_pretrain_config
-from hostile_helpers import assert_one_line, run_command, snapshot
 
 PRETRAIN = ["-m", "elmo.pretrain"]
 TINY = ["vocab_size=50", "cutoffs=[20]", "heldout_fraction=0.1", "model.lstm.dim=16", "model.lstm.projection_dim=8",
