@@ -16,14 +16,17 @@ Keys that only matter to training (``n_tokens_vocab``, ``batch_size``, ...) are 
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from elmo.errors import UserError
 
-class OptionsError(ValueError):
+
+class OptionsError(UserError, ValueError):
     """An ``options.json`` that is missing a key or holds a wrong value."""
 
 
@@ -89,7 +92,7 @@ class BiLMConfig:
         Raises:
             OptionsError: naming ``source`` and the dotted key that is missing or wrong.
         """
-        reader = _OptionReader(options, source)
+        reader = KeyReader(options, source)
         lstm = LstmConfig(
             dim=reader.integer("lstm.dim"),
             projection_dim=reader.integer("lstm.projection_dim"),
@@ -103,7 +106,7 @@ class BiLMConfig:
             not isinstance(filters, list)
             or not filters
             or not all(
-                isinstance(f, list | tuple) and len(f) == 2 and all(_is_int(v) and v > 0 for v in f)
+                isinstance(f, list | tuple) and len(f) == 2 and all(is_integer(v) and v > 0 for v in f)
                 for f in filters
             )
         ):
@@ -138,6 +141,10 @@ class BiLMConfig:
             options = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise OptionsError(f"{path}: options file not found") from None
+        except IsADirectoryError:
+            raise OptionsError(f"{path}: is a folder, expected the options file (options.json)") from None
+        except OSError as error:
+            raise OptionsError(f"{path}: cannot read the options file ({error.strerror})") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             raise OptionsError(f"{path}: not a valid JSON options file ({error})") from None
         if not isinstance(options, dict):
@@ -152,34 +159,48 @@ class BiLMConfig:
         return {**self.extra, "bidirectional": True, "char_cnn": char_cnn, "lstm": lstm}
 
 
-def _is_int(value: Any) -> bool:
+def is_integer(value: Any) -> bool:
+    """An ``int`` that is not a ``bool`` (JSON and YAML ``true`` would pass ``isinstance``)."""
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-class _OptionReader:
-    """Looks up dotted keys in a nested options dict with errors that name them."""
+class KeyReader:
+    """Looks up dotted keys in a nested dict (options, a config) with errors that name them.
+
+    Args:
+        options: the parsed file or config.
+        source: what the message names first (a file, ``config``).
+        error: the exception type raised.
+    """
 
     _MISSING = object()
 
-    def __init__(self, options: dict[str, Any], source: str) -> None:
+    def __init__(
+        self, options: Mapping[str, Any], source: str, error: type[ValueError] = OptionsError
+    ) -> None:
         self.options = options
         self.source = source
+        self.error = error
 
     def get(self, key: str, default: Any = _MISSING) -> Any:
         node: Any = self.options
         for part in key.split("."):
             if not isinstance(node, Mapping) or part not in node:
                 if default is self._MISSING:
-                    raise OptionsError(f"{self.source}: missing key '{key}'")
+                    raise self.error(f"{self.source}: missing key '{key}'")
                 return default
             node = node[part]
         return node
 
-    def integer(self, key: str, default: Any = _MISSING, minimum: int = 1) -> int:
-        value = self.get(key, default)
-        if not _is_int(value) or value < minimum:
-            raise OptionsError(
-                f"{self.source}: key '{key}' must be an integer >= {minimum}, got {value!r}"
+    def integer(self, key: str, default: Any = _MISSING, minimum: int = 1, optional: bool = False) -> int | None:
+        """An integer >= ``minimum``; with ``optional``, None (or a missing key) is allowed."""
+        value = self.get(key, None if optional and default is self._MISSING else default)
+        if optional and value is None:
+            return None
+        if not is_integer(value) or value < minimum:
+            allowed = " or null" if optional else ""
+            raise self.error(
+                f"{self.source}: key '{key}' must be an integer >= {minimum}{allowed}, got {value!r}"
             )
         return value
 
@@ -187,6 +208,6 @@ class _OptionReader:
         value = self.get(key, None if optional else self._MISSING)
         if value is None:
             return None
-        if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
-            raise OptionsError(f"{self.source}: key '{key}' must be a positive number, got {value!r}")
+        if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value < math.inf:
+            raise self.error(f"{self.source}: key '{key}' must be a positive number, got {value!r}")
         return float(value)

@@ -42,6 +42,7 @@ from typing import IO, Literal
 from nltk.tokenize import NLTKWordTokenizer
 from sentencex import segment
 
+from elmo.errors import UserError
 from elmo.io import atomic_path
 
 logger = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ _METADATA_STEMS = {"readme", "license", "licence", "copying", "stopwords", "cats
 _READ_ERRORS = (OSError, EOFError, lzma.LZMAError, tarfile.TarError, zlib.error)
 
 
-class CorpusError(ValueError):
+class CorpusError(UserError, ValueError):
     """A corpus or vocabulary file that cannot be used; the message names the file."""
 
 

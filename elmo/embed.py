@@ -16,7 +16,7 @@ The biLM runs stateless (each sentence starts from a zero LSTM state) and batche
 formed the same way on every run (sentences sorted by length, ties in file order), so the
 same input, batch size and machine give a byte-identical file; HDF5 timestamps are turned
 off for that. The file is written under a temporary name and renamed when complete, so an
-interrupted run leaves no partial output.
+interrupted or failed run (a full disk, ``ulimit -f``) leaves no partial output.
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ import h5py
 import torch
 
 from elmo.bilm import DEFAULT_MODEL_DIR, BiLM
-from elmo.config import OptionsError
-from elmo.io import atomic_path
-from elmo.weights import WeightFileError
+from elmo.cli import DEBUG_HELP, command_line, positive_int
+from elmo.errors import UserError, one_line
+from elmo.io import check_writable, hdf5_writer
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 LAYER_CHOICES = ("all", "average", "top")
 
 
-class EmbedError(ValueError):
+class EmbedError(UserError, ValueError):
     """An input file, output path or layer choice that ``elmo-embed`` cannot use."""
 
 
@@ -74,16 +74,18 @@ def read_sentences(path: str | os.PathLike[str]) -> list[str]:
 
 
 def check_output_path(path: str | os.PathLike[str]) -> None:
-    """Fail early on an output path that cannot be written: its folder must exist.
+    """Fail early on an output path that cannot be written: its folder must exist and take files.
 
     Raises:
         EmbedError: the folder is missing or the path is a folder.
+        OSError: the folder cannot be written (naming it).
     """
     path = Path(path)
     if not path.parent.is_dir():
         raise EmbedError(f"{path}: output directory {path.parent} does not exist")
     if path.is_dir():
         raise EmbedError(f"{path}: is a directory, expected an output file name")
+    check_writable(path.parent)
 
 
 def select_layers(layers: torch.Tensor, choice: str | int) -> torch.Tensor:
@@ -114,8 +116,8 @@ def write_embeddings(
         batch_size: sentences per forward pass.
 
     Raises:
-        EmbedError: a layer index the model does not have, a bad batch size, or an output
-            path that cannot be written.
+        EmbedError: a layer index the model does not have, a bad batch size, an output path
+            that cannot be written, or a write that failed (nothing is left behind).
     """
     if isinstance(layers, int) and not 0 <= layers < bilm.num_layers:
         raise EmbedError(f"layer {layers}: the model has layers 0 to {bilm.num_layers - 1}")
@@ -129,7 +131,7 @@ def write_embeddings(
     )
     reported = 0
     try:
-        with atomic_path(output_file) as temp, h5py.File(temp, "w") as out:
+        with hdf5_writer(output_file) as out:
             for start in range(0, len(order), batch_size):
                 batch = order[start : start + batch_size]
                 vectors = bilm.embed_sentences([tokens[i] for i in batch], batch_size=len(batch))
@@ -146,7 +148,8 @@ def write_embeddings(
             )
             mapping[0] = index
     except OSError as error:
-        raise EmbedError(f"{output_file}: cannot write the output file ({error})") from None
+        reason = error.strerror or one_line(str(error))
+        raise EmbedError(f"{output_file}: cannot write the output file ({reason})") from None
 
 
 class _UsageError(Exception):
@@ -170,12 +173,6 @@ def _layers_argument(text: str) -> str | int:
     )
 
 
-def _positive_int(text: str) -> int:
-    if text.isascii() and text.isdigit() and int(text) > 0:
-        return int(text)
-    raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-
-
 def _device_argument(text: str) -> torch.device:
     try:
         device = torch.device(text)
@@ -187,12 +184,17 @@ def _device_argument(text: str) -> torch.device:
 
 
 def _fail(message: str) -> int:
-    print(f"elmo-embed: error: {' '.join(message.splitlines())}", file=sys.stderr)
+    print(f"elmo-embed: error: {one_line(message)}", file=sys.stderr)
     return 2
 
 
+@command_line("elmo-embed")
 def main(argv: list[str] | None = None) -> int:
-    """Console entry point ``elmo-embed``; returns the exit status (2 for a usage or input error)."""
+    """Console entry point ``elmo-embed``; returns the exit status (2 for a usage or input error).
+
+    Input, model and output errors reach the error boundary (``elmo.cli``), which prints them
+    as one line.
+    """
     parser = _Parser(
         prog="elmo-embed",
         description=(
@@ -200,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
             "to an HDF5 file: one dataset per line, named by its 0-based index, and "
             "sentence_to_index, a JSON map from sentence to index. Same input, same bytes."
         ),
+        epilog=DEBUG_HELP,
     )
     parser.add_argument("input_file", help="UTF-8 text, one tokenized sentence per line")
     parser.add_argument("output_file", help="the .hdf5 file to write (its folder must exist)")
@@ -210,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         help="all (every layer), average (their mean), top (the last) or a layer index; default all",
     )
     parser.add_argument(
-        "--batch-size", type=_positive_int, default=64, help="sentences per forward pass"
+        "--batch-size", type=positive_int, default=64, help="sentences per forward pass"
     )
     parser.add_argument(
         "--device", type=_device_argument, default=torch.device("cpu"), help="cpu (default), cuda, ..."
@@ -222,17 +225,14 @@ def main(argv: list[str] | None = None) -> int:
     if (args.options_file is None) != (args.weight_file is None):
         return _fail("--options-file and --weight-file go together: give both or neither")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    try:
-        sentences = read_sentences(args.input_file)
-        check_output_path(args.output_file)
-        if args.options_file is None:
-            bilm = BiLM.default()
-        else:
-            bilm = BiLM.from_allennlp(args.options_file, args.weight_file)
-        bilm.to(args.device)
-        write_embeddings(bilm, sentences, args.output_file, args.layers, args.batch_size)
-    except (EmbedError, OptionsError, WeightFileError) as error:
-        return _fail(str(error))
+    sentences = read_sentences(args.input_file)
+    check_output_path(args.output_file)
+    if args.options_file is None:
+        bilm = BiLM.default()
+    else:
+        bilm = BiLM.from_allennlp(args.options_file, args.weight_file)
+    bilm.to(args.device)
+    write_embeddings(bilm, sentences, args.output_file, args.layers, args.batch_size)
     return 0
 
 

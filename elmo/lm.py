@@ -22,9 +22,10 @@ from torch import nn
 
 from elmo.bilm import BiLM
 from elmo.config import BiLMConfig
+from elmo.errors import UserError
 
 
-class NonFiniteLossError(RuntimeError):
+class NonFiniteLossError(UserError, RuntimeError):
     """The loss became NaN or infinite."""
 
 

@@ -24,6 +24,7 @@ import torch
 
 from elmo.characters import CharacterEncoder
 from elmo.corpus import SPECIAL_TOKENS, CorpusError, HeldOutSplit, Vocabulary, iter_sentences
+from elmo.errors import one_line
 from elmo.io import atomic_path, write_json_atomic
 
 logger = logging.getLogger(__name__)
@@ -122,6 +123,19 @@ class TokenizedCorpus:
             raise CorpusError(f"{folder}: not a prepared corpus (missing {', '.join(missing)})")
         types = (folder / "types.txt").read_text(encoding="utf-8").split("\n")[:-1]
         arrays = {name: np.load(folder / f"{name}.npy", allow_pickle=False) for name in ("tokens", "offsets", "heldout")}
+        tokens, offsets, heldout = arrays["tokens"], arrays["offsets"], arrays["heldout"]
+        consistent = (
+            tokens.ndim == offsets.ndim == heldout.ndim == 1
+            and tokens.dtype.kind == offsets.dtype.kind == "i"
+            and heldout.dtype == bool
+            and len(offsets) == len(heldout) + 1
+            and offsets[0] == 0
+            and offsets[-1] == len(tokens)
+            and bool(np.all(np.diff(offsets) >= 0))
+            and (len(tokens) == 0 or 0 <= tokens.min() <= tokens.max() < len(types))
+        )
+        if not consistent:
+            raise CorpusError(f"{folder}: the prepared corpus arrays do not fit together")
         return cls(types=types, **arrays)
 
 
@@ -157,10 +171,15 @@ def prepare_corpus(
         "encoding_errors": encoding_errors,
     }
     if (folder / "meta.json").is_file():
-        stored = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        if {k: stored.get(k) for k in meta} == meta:
-            logger.info("using the prepared corpus in %s", folder)
-            return TokenizedCorpus.load(folder)
+        try:
+            stored = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+            if {k: stored.get(k) for k in meta} == meta:
+                corpus = TokenizedCorpus.load(folder)
+                logger.info("using the prepared corpus in %s", folder)
+                return corpus
+        except (AttributeError, UnicodeDecodeError, ValueError, CorpusError) as error:
+            # It is derived data: a damaged copy (a full disk, a stray edit) is made again.
+            logger.warning("the prepared corpus in %s is damaged (%s); preparing it again", folder, one_line(str(error)))
     split = HeldOutSplit(fraction=heldout_fraction, seed=seed)
     sentences = iter_sentences(sources, split=split, errors=encoding_errors)
     corpus = TokenizedCorpus.from_sentences(sentences, split.is_heldout, max_tokens)

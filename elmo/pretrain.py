@@ -6,9 +6,10 @@
 The run tokenizes the corpus once (kept in ``prepared_dir``), trains with Lightning
 (progress bar, held-out perplexity and a checkpoint every ``trainer.val_check_interval``
 steps, gradient clipping, fixed seed), resumes from ``output_dir/checkpoints/last.ckpt``
-when it exists, and finally writes ``output_dir/export/``: ``options.json`` +
+when it exists (reading no pickle: ``weights_only``), and finally writes ``output_dir/export/``: ``options.json`` +
 ``weights.hdf5`` (the biLM, loadable by AllenNLP and ``BiLM.from_allennlp``), the
-``vocab.txt`` and ``softmax.hdf5`` of the language model, and ``metrics.json``.
+``vocab.txt`` and ``softmax.hdf5`` of the language model, and ``metrics.json``. The config
+is checked first (``elmo.pretrain_config``): a wrong value is one line naming its key.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -23,15 +25,20 @@ from typing import Any
 import h5py
 import hydra
 import lightning as L
+import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import DataLoader, IterableDataset
 
 from elmo.bilm import BiLM
+from elmo.cli import DEBUG_HELP, command_line, error_boundary, fraction, positive_int
 from elmo.corpus import Vocabulary
-from elmo.io import atomic_path, write_json_atomic
+from elmo.errors import UserError, one_line
+from elmo.io import check_writable, hdf5_writer, write_json_atomic
 from elmo.lm import BiLanguageModel, held_out_perplexities
 from elmo.lm_data import LanguageModelBatches, build_vocabulary, prepare_corpus
+from elmo.pretrain_config import check_pretrain_config
+from elmo.weights import WeightFileError, open_hdf5, read_numbers
 
 logger = logging.getLogger(__name__)
 
@@ -51,23 +58,39 @@ class _TrainingStream(IterableDataset):
 
 def save_softmax(model: BiLanguageModel, path: str | os.PathLike[str]) -> None:
     """The adaptive softmax's tensors, one HDF5 dataset per state-dict key."""
-    with atomic_path(path) as temp, h5py.File(temp, "w") as f:
+    with hdf5_writer(path) as f:
         f.attrs["cutoffs"] = model.softmax.cutoffs[:-1]
         for name, tensor in model.softmax.state_dict().items():
             f.create_dataset(name, data=tensor.detach().cpu().numpy())
 
 
 def load_language_model(folder: str | os.PathLike[str]) -> tuple[BiLanguageModel, Vocabulary]:
-    """The biLM and softmax of an exported folder, for scoring text (no pickle is read)."""
+    """The biLM and softmax of an exported folder, for scoring text (no pickle is read).
+
+    Raises:
+        OptionsError, WeightFileError, CorpusError: a file of the folder is missing or
+            does not fit the others; the message names it.
+    """
     folder = Path(folder)
+    if not folder.is_dir():
+        raise WeightFileError(f"{folder}: not a folder exported by elmo-pretrain")
     bilm = BiLM.from_allennlp(folder / "options.json", folder / "weights.hdf5")
     vocabulary = Vocabulary.load(folder / "vocab.txt")
-    with h5py.File(folder / "softmax.hdf5", "r") as f:
-        cutoffs = [int(c) for c in f.attrs["cutoffs"]]
-        state = {name: torch.from_numpy(f[name][...]) for name in f}
-    model = BiLanguageModel(bilm.config.to_dict(), len(vocabulary), cutoffs)
+    path = folder / "softmax.hdf5"
+    with open_hdf5(path, "softmax file") as f:
+        cutoffs = f.attrs.get("cutoffs")
+        if cutoffs is None or np.asarray(cutoffs).dtype.kind not in "iu":
+            raise WeightFileError(f"{path}: attribute 'cutoffs' missing or not integers")
+        datasets = [f[name] for name in f]
+        if not all(isinstance(d, h5py.Dataset) for d in datasets):
+            raise WeightFileError(f"{path}: expected only datasets at the top level")
+        state = {d.name.lstrip("/"): torch.from_numpy(read_numbers(d, path)) for d in datasets}
+    model = BiLanguageModel(bilm.config.to_dict(), len(vocabulary), [int(c) for c in cutoffs])
     model.bilm = bilm
-    model.softmax.load_state_dict(state)
+    try:
+        model.softmax.load_state_dict(state)
+    except RuntimeError as error:  # missing, unexpected or mis-shaped tensors
+        raise WeightFileError(f"{path}: does not fit the model and vocabulary ({one_line(str(error))})") from None
     return model.eval(), vocabulary
 
 
@@ -92,8 +115,33 @@ def evaluate(model: BiLanguageModel, batches: LanguageModelBatches) -> dict[str,
     }
 
 
+class CheckpointError(UserError, RuntimeError):
+    """A checkpoint to resume from that cannot be read safely."""
+
+
+def _check_checkpoint(path: Path) -> None:
+    """Read the checkpoint as tensors and plain values only, before Lightning resumes from it.
+
+    Raises:
+        CheckpointError: it is damaged or holds other objects (a pickle that would run code).
+    """
+    try:
+        torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch reports a refused or broken pickle in several types
+        # torch's own message suggests weights_only=False, which would run the pickle: not shown.
+        raise CheckpointError(
+            f"{path}: cannot resume from it: damaged, or holds objects other than tensors and plain "
+            f"values ({type(error).__name__}); move it away to start over"
+        ) from None
+
+
 def run(cfg: DictConfig) -> dict[str, Any]:
-    """Prepare, train, export; returns the final metrics."""
+    """Check the config, prepare, train, export; returns the final metrics.
+
+    Raises:
+        ConfigError: a config value is wrong (before any work is done).
+    """
+    check_pretrain_config(cfg)
     L.seed_everything(cfg.seed, workers=True)
     output = Path(cfg.output_dir)
     corpus = prepare_corpus(
@@ -120,6 +168,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         callbacks=[L.pytorch.callbacks.ModelCheckpoint(dirpath=checkpoints, save_last=True, every_n_train_steps=cfg.trainer.val_check_interval)],
         num_sanity_val_steps=0,
     )
+    if last.is_file():
+        _check_checkpoint(last)
     val_batches = [heldout.make_batch(b) for b in heldout.evaluation()]
     started = time.perf_counter()
     trainer.fit(
@@ -127,6 +177,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         DataLoader(_TrainingStream(train, model), batch_size=None),
         DataLoader(val_batches, batch_size=None),
         ckpt_path=str(last) if last.is_file() else None,
+        weights_only=True,  # a checkpoint is tensors and plain values; never run a pickle
     )
     export = output / "export"
     model.bilm.save_allennlp(export / "options.json", export / "weights.hdf5")
@@ -145,22 +196,25 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     return metrics
 
 
+@command_line("elmo-perplexity")
 def perplexity_main(argv: list[str] | None = None) -> None:
     """Console entry point ``elmo-perplexity``: held-out perplexity of an exported model."""
     import argparse
 
     parser = argparse.ArgumentParser(
-        description="Held-out perplexity, forward and backward, of a model exported by elmo-pretrain."
+        prog="elmo-perplexity",
+        description="Held-out perplexity, forward and backward, of a model exported by elmo-pretrain.",
+        epilog=DEBUG_HELP,
     )
     parser.add_argument("model", help="folder with options.json, weights.hdf5, vocab.txt, softmax.hdf5")
     parser.add_argument("--corpus", nargs="+", default=["../shared/data/corpus"])
     parser.add_argument("--prepared-dir", default=".cache/prepared_corpus")
-    parser.add_argument("--heldout-fraction", type=float, default=0.01)
+    parser.add_argument("--heldout-fraction", type=fraction, default=0.01)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--max-corpus-tokens", type=int, default=None, help="as the training run's max_corpus_tokens")
+    parser.add_argument("--max-corpus-tokens", type=positive_int, default=None, help="as the training run's max_corpus_tokens")
     parser.add_argument("--encoding-errors", choices=["strict", "replace"], default="strict")
-    parser.add_argument("--max-sentences", type=int, default=None, help="score only the first held-out sentences")
-    parser.add_argument("--batch-tokens", type=int, default=4096)
+    parser.add_argument("--max-sentences", type=positive_int, default=None, help="score only the first held-out sentences")
+    parser.add_argument("--batch-tokens", type=positive_int, default=4096)
     parser.add_argument(
         "--record", action="store_true",
         help="write the figures into the model's metrics.json (keys heldout_all or heldout_first_N)",
@@ -179,7 +233,12 @@ def perplexity_main(argv: list[str] | None = None) -> None:
     if args.record:
         key = "heldout_all" if args.max_sentences is None else f"heldout_first_{args.max_sentences}"
         path = Path(args.model) / "metrics.json"
-        recorded = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        try:
+            recorded = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise WeightFileError(f"{path}: not valid JSON, cannot record into it ({error})") from None
+        if not isinstance(recorded, dict):
+            raise WeightFileError(f"{path}: expected a JSON object, cannot record into it")
         write_json_atomic(path, recorded | {key: metrics})
     print(
         f"held-out perplexity: forward {metrics['ppl_forward']:.2f}, backward {metrics['ppl_backward']:.2f}, "
@@ -189,9 +248,31 @@ def perplexity_main(argv: list[str] | None = None) -> None:
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="pretrain")
-def main(cfg: DictConfig) -> None:
-    """Console entry point ``elmo-pretrain``."""
-    run(cfg)
+def _hydra_main(cfg: DictConfig) -> None:
+    with error_boundary("elmo-pretrain"):
+        run(cfg)
+
+
+def _output_dir(overrides: list[str]) -> str:
+    """``output_dir`` as the command line sets it, else as the config file does."""
+    for override in reversed(overrides):
+        key, _, value = override.lstrip("+").partition("=")
+        if key == "output_dir" and value:
+            return value
+    return str(OmegaConf.load(CONF_DIR / "pretrain.yaml").output_dir)
+
+
+def main() -> None:
+    """Console entry point ``elmo-pretrain`` (``ELMO_BENCH_DEBUG=1`` shows tracebacks).
+
+    Hydra creates its run folder inside ``output_dir`` before the run starts, and reports
+    a failure there with a traceback of its own: that folder is checked first.
+    """
+    with error_boundary("elmo-pretrain"):
+        folder = _output_dir(sys.argv[1:])
+        if "${" not in folder:
+            check_writable(folder)
+    _hydra_main()
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ Datasets of a file (``d`` = direction 0 forward / 1 backward, ``l`` = layer)::
     RNN_{d}/RNN/MultiRNNCell/Cell{l}/LSTMCell/B      (4 * dim,)   gates i, j, f, o
     RNN_{d}/RNN/MultiRNNCell/Cell{l}/LSTMCell/W_P_0  (dim, projection_dim)
 
-Only HDF5 datasets are read: no pickle, so a weight file cannot run code.
+Only numeric HDF5 datasets are read: no pickle and no object dtype, so a weight file cannot
+run code; a value that is not finite (NaN, infinity) is refused with the dataset's name.
 """
 
 from __future__ import annotations
@@ -18,19 +19,30 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import h5py
 import numpy as np
 import torch
 
-from elmo.io import atomic_path
+from elmo.char_cnn import CharCnnEncoder
+from elmo.errors import UserError, one_line
+from elmo.io import hdf5_writer
+from elmo.lstm import BiLstmStack
 
-if TYPE_CHECKING:
-    from elmo.bilm import BiLM
+
+class BiLMParts(Protocol):
+    """What a weight file fills: the biLM's character CNN and LSTM stack.
+
+    A protocol rather than ``elmo.bilm.BiLM`` itself, which imports this module to load
+    and save its weights.
+    """
+
+    char_cnn: CharCnnEncoder
+    lstm: BiLstmStack
 
 
-class WeightFileError(ValueError):
+class WeightFileError(UserError, ValueError):
     """A weight file that cannot be read or does not fit the options."""
 
 
@@ -49,7 +61,7 @@ def _model_to_file_gates(matrix: np.ndarray) -> np.ndarray:
     return np.concatenate([i, j, f, o], axis=-1)
 
 
-def _tensors(bilm: BiLM) -> Iterator[tuple[str, torch.Tensor, tuple[int, ...]]]:
+def _tensors(bilm: BiLMParts) -> Iterator[tuple[str, torch.Tensor, tuple[int, ...]]]:
     """Every model tensor with its dataset name and file shape (gate order aside)."""
     cnn, lstm = bilm.char_cnn, bilm.lstm
     char_dim = cnn.config.embedding.dim
@@ -90,26 +102,36 @@ def _read(file: h5py.File, name: str, shape: tuple[int, ...], path: Path) -> np.
             f"{path}: dataset '{name}' has shape {dataset.shape}, expected {shape} "
             "(do the weights match options.json?)"
         )
+    return read_numbers(dataset, path)
+
+
+def read_numbers(dataset: h5py.Dataset, path: Path) -> np.ndarray:
+    """A numeric dataset as float32, refusing other dtypes and values that are not finite.
+
+    Raises:
+        WeightFileError: naming ``path`` and the dataset.
+    """
+    name = dataset.name.lstrip("/")
+    if dataset.dtype.kind not in "fiu":
+        raise WeightFileError(f"{path}: dataset '{name}' has dtype {dataset.dtype}, expected numbers")
     try:
-        return np.asarray(dataset[...], dtype=np.float32)
+        value = np.asarray(dataset[...], dtype=np.float32)
     except (OSError, TypeError, ValueError) as error:
-        raise WeightFileError(f"{path}: dataset '{name}' cannot be read ({error})") from None
+        raise WeightFileError(f"{path}: dataset '{name}' cannot be read ({one_line(str(error))})") from None
+    bad = value.size - int(np.isfinite(value).sum())
+    if bad:
+        raise WeightFileError(f"{path}: dataset '{name}' holds {bad} values that are not finite (NaN or infinity)")
+    return value
 
 
-def load_weights(bilm: BiLM, weight_file: str | os.PathLike[str]) -> None:
+def load_weights(bilm: BiLMParts, weight_file: str | os.PathLike[str]) -> None:
     """Copy the weights of an AllenNLP / bilm-tf HDF5 file into ``bilm``.
 
     Raises:
         WeightFileError: naming the file and the missing or mis-shaped dataset.
     """
     path = Path(weight_file)
-    if not path.is_file():
-        raise WeightFileError(f"{path}: weight file not found")
-    try:
-        file = h5py.File(path, "r")
-    except OSError as error:
-        raise WeightFileError(f"{path}: not a readable HDF5 file, truncated? ({error})") from None
-    with file, torch.no_grad():
+    with open_hdf5(path, "weight file") as file, torch.no_grad():
         lstm = bilm.lstm
         for name, tensor, shape in _tensors(bilm):
             if name.endswith("/W_0"):
@@ -134,9 +156,25 @@ def load_weights(bilm: BiLM, weight_file: str | os.PathLike[str]) -> None:
                 w_h[d].copy_(torch.from_numpy(value[rows:]))
 
 
-def save_weights(bilm: BiLM, weight_file: str | os.PathLike[str]) -> None:
+def open_hdf5(path: Path, what: str) -> h5py.File:
+    """Open an HDF5 file handed over by the user, for reading.
+
+    Raises:
+        WeightFileError: the file is missing, a folder, unreadable or not HDF5.
+    """
+    if path.is_dir():
+        raise WeightFileError(f"{path}: is a folder, expected the {what}")
+    if not path.is_file():
+        raise WeightFileError(f"{path}: {what} not found")
+    try:
+        return h5py.File(path, "r")
+    except OSError as error:
+        raise WeightFileError(f"{path}: not a readable HDF5 file, truncated? ({one_line(str(error))})") from None
+
+
+def save_weights(bilm: BiLMParts, weight_file: str | os.PathLike[str]) -> None:
     """Write ``bilm``'s weights as an AllenNLP / bilm-tf HDF5 file, atomically."""
-    with atomic_path(weight_file) as temp, h5py.File(temp, "w") as file:
+    with hdf5_writer(weight_file) as file:
         for name, tensor, _ in _tensors(bilm):
             value = tensor.detach().to(torch.float32).cpu().numpy()
             if name == "char_embed":

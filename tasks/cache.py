@@ -6,6 +6,13 @@ memory-mapped), ``offsets.npy`` (text ``i`` is rows ``offsets[i]:offsets[i+1]``)
 ``meta.json``. It is written in a temporary folder and renamed into place, so a reader
 sees a complete entry or none; a lock file makes parallel jobs that need the same entry
 compute it once (the others wait, then read it).
+
+The cache heals and never destroys: an entry that cannot be read back (a truncated array,
+a corrupt ``meta.json``, a wrong dtype or shape, an object array, which is never
+unpickled) is logged as one warning and computed again; a killed writer's temporary folder
+is removed by the next writer of that entry. The folder carries a marker file from its
+creation; ``elmo-cache clear`` removes only what it recognises as the cache's own and
+refuses a folder that is not a cache.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -27,6 +35,23 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from elmo.cli import DEBUG_HELP, command_line
+from elmo.errors import one_line
+from elmo.io import with_path
+from tasks.cache_folder import (
+    ENTRY_FILES,
+    CacheListing,
+    check_cache_folder,
+    cleared_lines,
+    folder_size,
+    is_temporary_of,
+    key_of,
+    kind_of,
+    listing_lines,
+    prepare_cache_folder,
+    remove_entry_folder,
+    unless_busy,
+)
 from tasks.embedders.base import Embedder
 
 logger = logging.getLogger(__name__)
@@ -147,6 +172,10 @@ def compute_features(embedder: Embedder, texts: Sequence[Sequence[str]], dtype: 
     return FeatureStore(data, offsets)
 
 
+class _DamagedEntry(Exception):
+    """An entry whose files cannot be read back as written (the message says why)."""
+
+
 class ActivationCache:
     """Cached embedder outputs under a folder; see the module docstring for the layout.
 
@@ -167,41 +196,86 @@ class ActivationCache:
         return hashlib.sha256(f"{embedder_fingerprint}/{texts_digest}/{self.dtype}".encode()).hexdigest()[:32]
 
     def load(self, key: str) -> FeatureStore | None:
-        """The entry, memory-mapped, or None when there is no complete one."""
+        """The entry, memory-mapped, or None when there is no complete, readable one.
+
+        A damaged entry is logged and treated as missing; ``features`` rebuilds it.
+        """
+        try:
+            return self._open(key)
+        except _DamagedEntry as damage:
+            logger.warning("%s", damage)
+            return None
+
+    def _open(self, key: str, any_dtype: bool = False) -> FeatureStore | None:
+        """The entry, None when there is none, ``_DamagedEntry`` when it cannot be read back.
+
+        With ``any_dtype``, an entry of the other dtype is read too (``show`` lists them all).
+        """
         folder = self.root / key
         if not (folder / "meta.json").is_file():
             return None
-        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        data = np.load(folder / "layers.npy", mmap_mode="r", allow_pickle=False)
-        offsets = np.load(folder / "offsets.npy", allow_pickle=False)
-        if data.shape != (meta["tokens"], meta["layers"], meta["dim"]) or len(offsets) != meta["texts"] + 1:
-            raise RuntimeError(f"activation cache entry {folder} does not match its meta.json; clear it")
+        try:
+            meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+            shape = (int(meta["tokens"]), int(meta["layers"]), int(meta["dim"]))
+            texts = int(meta["texts"])
+            data = np.load(folder / "layers.npy", mmap_mode="r", allow_pickle=False)
+            offsets = np.load(folder / "offsets.npy", allow_pickle=False)
+        except (FileNotFoundError, EOFError, KeyError, TypeError, ValueError) as error:
+            # ValueError covers bad JSON, text that is not UTF-8, a truncated array and
+            # an object array (refused, never unpickled).
+            raise _DamagedEntry(f"activation cache entry {folder} is damaged ({one_line(str(error))})") from None
+        stored = meta.get("dtype")
+        dtype = stored if any_dtype and isinstance(stored, str) and stored in _DTYPES else self.dtype
+        problem = None
+        if data.dtype != np.dtype(_DTYPES[dtype]) or stored != dtype:
+            problem = f"dtype {data.dtype}, expected {dtype}"
+        elif data.shape != shape:
+            problem = f"layers of shape {data.shape}, meta.json says {shape}"
+        elif offsets.dtype != np.int64 or offsets.shape != (texts + 1,):
+            problem = f"offsets of {offsets.dtype} {offsets.shape}, expected int64 ({texts + 1},)"
+        elif offsets[0] != 0 or offsets[-1] != shape[0] or bool(np.any(np.diff(offsets) < 0)):
+            problem = "offsets that do not cover the layers in order"
+        if problem:
+            raise _DamagedEntry(f"activation cache entry {folder} is damaged ({problem})")
         return FeatureStore(data, offsets)
 
     def features(self, embedder: Embedder, texts: Sequence[Sequence[str]], label: str = "") -> FeatureStore:
         """The embedder's layers for ``texts``: read from the cache, or computed and stored.
 
+        A damaged entry is logged as one warning, removed and computed again.
+
         Args:
             embedder: a frozen embedder; with a cache hit it is asked only for its fingerprint.
             texts: the token lists.
             label: a description kept in ``meta.json`` (e.g. ``pos/train elmo``).
+
+        Raises:
+            tasks.cache_folder.CacheError: the folder is not a cache or cannot be written
+                (before any work).
         """
         digest = texts_fingerprint(texts)
         fingerprint = embedder.fingerprint()
         key = self.key(fingerprint, digest)
-        found = self.load(key)
+        try:
+            found = self._open(key)
+        except _DamagedEntry:
+            found = None  # repaired below, under the lock, where no other job races the repair
         if found is not None:
             logger.info("activation cache hit %s (%s)", key, label)
             return found
         with self._lock(key):
-            found = self.load(key)  # another job may have written it while we waited
+            try:
+                found = self._open(key)  # another job may have written it while we waited
+            except _DamagedEntry as damage:
+                logger.warning("%s; computing it again", damage)
+                remove_entry_folder(self.root / key)
             if found is not None:
                 return found
             return self._write(key, embedder, texts, fingerprint, digest, label)
 
     @contextmanager
     def _lock(self, key: str) -> Iterator[None]:
-        self.root.mkdir(parents=True, exist_ok=True)
+        prepare_cache_folder(self.root)
         with open(self.root / f".{key}.lock", "a+b") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
@@ -214,10 +288,18 @@ class ActivationCache:
     ) -> FeatureStore:
         started = time.perf_counter()
         offsets = _offsets(texts)
+        for leftover in self.root.glob(f".{key}.*"):  # we hold the key's lock: their writers are dead
+            if is_temporary_of(leftover, key):
+                logger.info("removing %s, left by an interrupted write", leftover)
+                shutil.rmtree(leftover, ignore_errors=True)
         temp = Path(tempfile.mkdtemp(dir=self.root, prefix=f".{key}."))
         try:
             shape = (int(offsets[-1]), embedder.num_layers, embedder.dim)
             data = np.lib.format.open_memmap(temp / "layers.npy", mode="w+", dtype=_DTYPES[self.dtype], shape=shape)
+            with open(temp / "layers.npy", "r+b") as handle:
+                # Reserve the blocks now: a full disk is an OSError here, not a SIGBUS
+                # when the memory map is written.
+                os.posix_fallocate(handle.fileno(), 0, os.fstat(handle.fileno()).st_size)
             _fill(embedder, texts, data, offsets, label)
             data.flush()
             del data
@@ -236,66 +318,99 @@ class ActivationCache:
                 "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             }
             (temp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-            for name in ("layers.npy", "offsets.npy", "meta.json"):
+            for name in ENTRY_FILES:
                 with open(temp / name, "rb") as written:
                     os.fsync(written.fileno())
             temp.chmod(0o755)
             os.rename(temp, self.root / key)  # atomic: the entry appears complete or not at all
+        except OSError as error:
+            shutil.rmtree(temp, ignore_errors=True)
+            raise with_path(error, self.root / key) from None
         except BaseException:
             shutil.rmtree(temp, ignore_errors=True)
             raise
         logger.info("activation cache wrote %s (%s): %d tokens in %.1f s", key, label, shape[0], meta["seconds"])
         return self.load(key)  # type: ignore[return-value]
 
+    def scan(self) -> CacheListing:
+        """Sort the folder's contents into entries, damaged entries, leftovers and the rest."""
+        listing = CacheListing()
+        if not self.root.is_dir():
+            return listing
+        for path in sorted(self.root.iterdir()):
+            kind = kind_of(path)
+            if kind == "marker":
+                listing.marked = True
+            elif kind == "lock":
+                listing.locks.append(path)
+            elif kind == "entry":
+                try:
+                    if self._open(path.name, any_dtype=True) is None:
+                        raise _DamagedEntry("no meta.json")
+                    meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+                    listing.entries.append({"key": path.name, "bytes": folder_size(path), **meta})
+                    listing.complete.append(path)
+                except _DamagedEntry:
+                    listing.damaged.append(path)
+            elif kind == "temporary":
+                with unless_busy(self.root, key_of(path.name)) as free:
+                    (listing.leftovers if free else listing.writing).append(path)
+            else:
+                listing.unknown.append(path)
+        return listing
+
     def entries(self) -> list[dict]:
         """``meta.json`` of every complete entry, with its key and size in bytes."""
-        if not self.root.is_dir():
-            return []
-        found = []
-        for folder in sorted(self.root.iterdir()):
-            meta_file = folder / "meta.json"
-            if folder.name.startswith(".") or not meta_file.is_file():
-                continue
-            meta = json.loads(meta_file.read_text(encoding="utf-8"))
-            size = sum(f.stat().st_size for f in folder.iterdir())
-            found.append({"key": folder.name, "bytes": size, **meta})
-        return found
+        return self.scan().entries
 
-    def clear(self) -> int:
-        """Remove every entry (and leftovers of interrupted writes); returns entries removed."""
-        if not self.root.is_dir():
-            return 0
-        removed = 0
-        for path in self.root.iterdir():
-            if path.is_dir():
-                removed += not path.name.startswith(".")
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
+    def clear(self) -> list[Path]:
+        """Remove the entries, damaged entries, killed writers' leftovers and lock files.
+
+        Nothing else is touched: files the cache does not recognise stay, and an entry
+        that a running job is writing is skipped.
+
+        Returns:
+            What was removed.
+
+        Raises:
+            tasks.cache_folder.CacheError: the folder is not an activation cache (nothing
+                is removed).
+        """
+        check_cache_folder(self.root)
+        listing = self.scan()
+        removed = []
+        for path in [*listing.complete, *listing.damaged, *listing.leftovers]:
+            with unless_busy(self.root, key_of(path.name)) as free:
+                if free:
+                    remove_entry_folder(path)
+                    removed.append(path)
+        for lock in listing.locks:
+            with unless_busy(self.root, key_of(lock.name)) as free:
+                if free:
+                    lock.unlink(missing_ok=True)
+                    removed.append(lock)
         return removed
 
 
+@command_line("elmo-cache")
 def main(argv: Sequence[str] | None = None) -> int:
     """``elmo-cache show|clear [--dir DIR]``: list or empty the activation cache."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="elmo-cache", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="elmo-cache", description=main.__doc__, epilog=DEBUG_HELP)
     parser.add_argument("action", choices=["show", "clear"])
     parser.add_argument("--dir", default=".cache/activations", help="the cache folder (default: %(default)s)")
     args = parser.parse_args(argv)
     cache = ActivationCache(args.dir)
-    if args.action == "clear":
-        print(f"removed {cache.clear()} entries from {args.dir}")
-        return 0
-    entries = cache.entries()
-    for entry in entries:
-        print(
-            f"{entry['key']}  {entry['bytes'] / 2**20:9.1f} MiB  {entry['dtype']:8s} "
-            f"{entry['texts']:7d} texts {entry['tokens']:9d} tokens  {entry['layers']}x{entry['dim']}  "
-            f"{entry['label']}  ({entry['created']})"
-        )
-    total = sum(entry["bytes"] for entry in entries)
-    print(f"{len(entries)} entries, {total / 2**20:.1f} MiB in {args.dir}")
+    check_cache_folder(cache.root)
+    if args.action == "clear" and not cache.root.exists():
+        lines = [f"no activation cache at {args.dir}; nothing removed"]
+    elif args.action == "clear":
+        listing = cache.scan()
+        lines = cleared_lines(listing, cache.clear(), args.dir)
+    else:
+        lines = listing_lines(cache.scan(), args.dir)
+    print("\n".join(lines))
     return 0
 
 
@@ -314,3 +429,7 @@ def embed_texts(
     if cache is not None and embedder.cacheable:
         return cache.features(embedder, texts, label)
     return compute_features(embedder, texts)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
+from elmo.errors import UserError
 from tasks.provenance import ROOT, git_revision
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ _RUN_OWNS = {
 }
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """A configuration value that cannot work, named by its key."""
 
 
@@ -119,13 +120,11 @@ def _instantiate(node: DictConfig, **overrides: Any) -> Any:
     from hydra.errors import InstantiationException
     from hydra.utils import instantiate
 
-    from tasks.errors import user_errors
-
     try:
         return instantiate(node, _convert_="all", **overrides)
     except InstantiationException as error:
         cause = error.__cause__
-        if isinstance(cause, user_errors()):
+        if isinstance(cause, UserError):
             raise cause from None
         if isinstance(cause, (ValueError, TypeError)):  # a bad value or an unknown key
             raise ConfigError(str(cause)) from None
@@ -294,9 +293,9 @@ def run(cfg: DictConfig) -> dict[str, Any]:
 @hydra.main(config_path=str(ROOT / "conf"), config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     """The ``elmo-bench`` command."""
-    from tasks.errors import command_boundary
+    from elmo.cli import error_boundary
 
-    with command_boundary("elmo-bench"):
+    with error_boundary("elmo-bench"):
         run(cfg)
 
 

@@ -23,6 +23,7 @@ from typing import Literal
 
 import numpy as np
 
+from elmo.cli import command_line
 from elmo.corpus import CorpusError, CorpusPaths, EncodingErrors
 from elmo.io import atomic_path
 from elmo.lm_data import TokenizedCorpus, prepare_corpus
@@ -187,6 +188,7 @@ def trained_vectors(kind: Kind) -> Path:
     return path
 
 
+@command_line("elmo-train-vectors")
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point ``elmo-train-vectors``."""
     parser = argparse.ArgumentParser(

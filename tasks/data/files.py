@@ -17,6 +17,8 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, TypeVar
 
+from elmo.errors import UserError
+
 PathLike = str | os.PathLike[str]
 T = TypeVar("T")
 
@@ -26,7 +28,11 @@ _EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 _DECOMPRESSION_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile, zipfile.BadZipFile)
 
 
-class DataFormatError(ValueError):
+class MissingDataError(UserError, FileNotFoundError):
+    """A configured data file that is not there, with no hub fallback."""
+
+
+class DataFormatError(UserError, ValueError):
     """Task data that does not match its format.
 
     Attributes:

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from elmo.errors import UserError
 from tasks.data.examples import LabeledSentence, TaggedSentence
 from tasks.data.files import DataFormatError, check_max_samples, collect
 from tasks.data.squad import SquadExample, log_dropped, squad_example
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     import datasets
 
 
-class HubDatasetError(RuntimeError):
+class HubDatasetError(UserError, RuntimeError):
     """A hub dataset that ``datasets`` cannot load, with what to do instead."""
 
 

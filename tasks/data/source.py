@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tasks.data.files import DataFormatError
+from tasks.data.files import DataFormatError, MissingDataError
 from tasks.data.hub import load_hub
 
 logger = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def data_source(files: dict[str, str | None] | None, hub: dict[str, Any] | None,
                 hub["name"],
             )
         return "hub"
-    raise FileNotFoundError(
+    raise MissingDataError(
         f"{task}: data file(s) not found: {', '.join(missing) or 'none configured'}; set "
         f"task.files.<split>=PATH or task.hub.name=<Hugging Face dataset>"
     )

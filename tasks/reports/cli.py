@@ -7,6 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
+from elmo.cli import command_line
 from tasks.reports.plots import write_plots
 from tasks.reports.rows import ReportError, Results, load_results
 from tasks.reports.stats import Comparison, build_cells, contrast, summarize
@@ -65,6 +66,7 @@ def _contrast_lines(comparisons: list[Comparison]) -> list[str]:
     return lines
 
 
+@command_line("elmo-report")
 def main(argv: list[str] | None = None) -> int:
     """Console entry point ``elmo-report RESULTS_DIR [--out DIR] [--compare A B]``.
 
@@ -92,14 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    try:
-        if args.compare:
-            print("\n".join(_contrast_lines(compare(args.results_dir, *args.compare))))
-            return 0
-        summary = report(args.results_dir, args.out)
-    except ReportError as error:
-        print(f"elmo-report: {error}", file=sys.stderr)
-        return 2
+    if args.compare:
+        print("\n".join(_contrast_lines(compare(args.results_dir, *args.compare))))
+        return 0
+    summary = report(args.results_dir, args.out)
     print(summary.read_text(encoding="utf-8"), end="")
     return 0
 

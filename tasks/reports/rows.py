@@ -29,6 +29,8 @@ from typing import Any, TypedDict
 
 import numpy as np
 
+from elmo.errors import UserError
+
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
@@ -38,7 +40,7 @@ STOPPED_BY = ("early_stopping", "max_epochs", "max_time")
 RUN_KEY = ("task", "dataset", "embedder", "head", "seed")
 
 
-class ReportError(ValueError):
+class ReportError(UserError, ValueError):
     """A results folder or run row the report cannot read; the message names file and key."""
 
 

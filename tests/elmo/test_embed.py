@@ -134,12 +134,12 @@ def test_shipped_model_when_no_files_given(tmp_path):
 
 
 def assert_failed(capsys, status: int, *fragments: str) -> None:
-    """Exit status 2 and a single ``elmo-embed: error:`` line naming every fragment."""
+    """Exit status 2 and a single ``elmo-embed:`` line naming every fragment."""
     assert status == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err
     last = err.strip().splitlines()[-1]
-    assert last.startswith("elmo-embed: error:")
+    assert last.startswith("elmo-embed: ")
     for fragment in fragments:
         assert fragment in last
 
