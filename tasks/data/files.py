@@ -63,7 +63,7 @@ def open_data_file(path: PathLike, member: str | None) -> Iterator[tuple[IO[byte
     """Open a plain, gzip or zip file for binary reading; yield the stream and its display name."""
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"data file not found: {path.absolute()}")
+        raise MissingDataError(f"data file not found: {path.absolute()}")
     if not path.is_file():
         raise IsADirectoryError(f"expected a data file, found a folder: {path}")
     with path.open("rb") as probe:

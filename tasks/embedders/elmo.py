@@ -12,6 +12,7 @@ import torch
 from elmo import BiLM
 from elmo.bilm import DEFAULT_MODEL_DIR
 from elmo.config import BiLMConfig
+from tasks.data.files import MissingDataError
 from tasks.embedders.base import Embedder
 
 
@@ -56,7 +57,7 @@ class ElmoEmbedder(Embedder):
         self.weight_file = str(weight_file or DEFAULT_MODEL_DIR / "weights.hdf5")
         for path in (self.options_file, self.weight_file):
             if not os.path.isfile(path):
-                raise FileNotFoundError(f"ELMo model file not found: {path}")
+                raise MissingDataError(f"ELMo model file not found: {path}")
         self.config = BiLMConfig.from_json(self.options_file)
         total = self.config.num_output_layers
         self.layers = list(range(total)) if layers is None else [int(i) for i in layers]

@@ -27,7 +27,7 @@ from typing import IO, TYPE_CHECKING, Literal
 import numpy as np
 import pyarrow.parquet as pq
 
-from tasks.data.files import DataFormatError
+from tasks.data.files import DataFormatError, MissingDataError
 
 if TYPE_CHECKING:
     from gensim.models.fasttext import FastTextKeyedVectors
@@ -148,7 +148,7 @@ def read_vectors(path: PathLike, format: VectorFormat = "auto") -> VectorTable:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}; got {format!r}")
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"vectors file not found: {path.absolute()}")
+        raise MissingDataError(f"vectors file not found: {path.absolute()}")
     if not path.is_file():
         raise IsADirectoryError(f"expected a vectors file, found a folder: {path}")
     source = str(path)

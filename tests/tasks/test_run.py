@@ -104,6 +104,23 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("training.max_epochs=abc", "training.max_epochs"),
+        ("+trainer.max_epochs=1", "set training.max_epochs instead"),
+        ("task.max_samples=0", "task.max_samples"),
+        ("+task.no_such_option=1", "no_such_option"),
+    ],
+)
+def test_config_errors_are_one_line_before_any_data_is_read(override, message, tmp_path):
+    result = _cli("task=pos", "task.files.train=/nowhere/train.conllu", "task.hub=null", override, f"results_dir={tmp_path}")
+    assert result.returncode == 2, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("elmo-bench: ") and message in last and "nowhere" not in last
+    assert "Traceback" not in result.stderr
+
+
 def test_unknown_embedder_name_is_a_clear_error():
     result = _cli("embedder=no_such_embedder")
     assert result.returncode != 0
@@ -113,9 +130,10 @@ def test_unknown_embedder_name_is_a_clear_error():
 def test_bad_data_file_is_one_line_with_file_and_line(tmp_path):
     bad = ROOT / "tests" / "tasks" / "data" / "ud_bad_columns.conllu"
     result = _cli(
-        "task=pos", f"task.files.train={bad}", f"results_dir={tmp_path}", "task.hub=null"
+        "task=pos", f"task.files.train={bad}", f"task.files.dev={bad}", f"task.files.test={bad}",
+        f"results_dir={tmp_path}", "task.hub=null",
     )
-    assert result.returncode == 1
+    assert result.returncode == 2
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("elmo-bench: ") and "ud_bad_columns.conllu" in last and "line" in last
     assert "Traceback" not in result.stderr
