@@ -25,7 +25,7 @@ from omegaconf import open_dict
 
 from tasks.run import ROOT, run
 
-DEFAULTS = ["task=pos", "embedder=elmo", "task.training.max_epochs=1", "trainer.enable_progress_bar=false"]
+DEFAULTS = ["task=pos", "embedder=elmo", "training.max_epochs=1", "trainer.enable_progress_bar=false"]
 
 
 def main(overrides: list[str]) -> None:

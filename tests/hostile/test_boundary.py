@@ -93,7 +93,7 @@ def test_report_names_an_output_folder_below_a_file(tmp_path):
     shutil.copy(row, tmp_path / "results" / row.name)
     (tmp_path / "taken").write_text("a file\n")
     outcome = run_command(
-        ["-m", "tasks.report", "results", "--out", "taken/report"], cwd=tmp_path,
+        ["-m", "tasks.reports.cli", "results", "--out", "taken/report"], cwd=tmp_path,
     )
     assert_one_line(outcome, "elmo-report", "taken")
     assert (tmp_path / "taken").read_text() == "a file\n"

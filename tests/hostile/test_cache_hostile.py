@@ -16,7 +16,7 @@ from commands_under_test import assert_one_line, read_only_folder, run_command, 
 
 from tasks.cache import ActivationCache, texts_fingerprint
 from tasks.cache_folder import MARKER, CacheError
-from tasks.embedders import ElmoEmbedder
+from tasks.embedders.elmo import ElmoEmbedder
 
 CACHE = ["-m", "tasks.cache"]
 TEXTS = [("The", "cat", "sat", "."), ("Hello",), ("A", "longer", "sentence", "here")]

@@ -52,7 +52,7 @@ def test_read_splits_reads_every_split_with_its_cap():
         "test": 4,
     }
     assert splits["dev"][1] == str(SST)
-    with pytest.raises(ValueError, match=r"max_samples keys must be among .*'validation'"):
+    with pytest.raises(ValueError, match=r"task.max_samples: splits must be among .*'validation'"):
         read_splits("sentiment", files, None, read_sst, {"validation": 3})
 
 
