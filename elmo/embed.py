@@ -36,6 +36,7 @@ from elmo.bilm import DEFAULT_MODEL_DIR, BiLM
 from elmo.cli import DEBUG_HELP, command_line, positive_int
 from elmo.errors import UserError, one_line
 from elmo.io import check_writable, hdf5_writer
+from elmo.progress import progress_bar
 
 logger = logging.getLogger(__name__)
 
@@ -129,19 +130,18 @@ def write_embeddings(
     logger.info(
         "embedding %d sentences (%d tokens) into %s", len(tokens), sum(map(len, tokens)), output_file
     )
-    reported = 0
+    # Counted in tokens: batches go from short sentences to long ones, so sentences/s would
+    # make the ETA far too hopeful.
+    progress = progress_bar(sum(map(len, tokens)), "embedding", unit="tok")
     try:
-        with hdf5_writer(output_file) as out:
+        with progress, hdf5_writer(output_file) as out:
             for start in range(0, len(order), batch_size):
                 batch = order[start : start + batch_size]
                 vectors = bilm.embed_sentences([tokens[i] for i in batch], batch_size=len(batch))
                 for i, sentence_layers in zip(batch, vectors, strict=True):
                     data = select_layers(sentence_layers, layers).cpu().numpy()
                     out.create_dataset(str(i), data=data, dtype="float32", track_times=False)
-                done = start + len(batch)
-                if done * 10 // len(order) > reported:  # every tenth of the file
-                    reported = done * 10 // len(order)
-                    logger.info("embedded %d/%d sentences", done, len(order))
+                progress.update(sum(len(tokens[i]) for i in batch))
             index = json.dumps({sentence: str(i) for i, sentence in enumerate(sentences)})
             mapping = out.create_dataset(
                 "sentence_to_index", (1,), dtype=h5py.string_dtype(), track_times=False

@@ -26,6 +26,7 @@ from elmo.characters import CharacterEncoder
 from elmo.corpus import SPECIAL_TOKENS, CorpusError, HeldOutSplit, Vocabulary, iter_sentences
 from elmo.errors import one_line
 from elmo.io import atomic_path, write_json_atomic
+from elmo.progress import progress_bar
 
 logger = logging.getLogger(__name__)
 
@@ -79,12 +80,16 @@ class TokenizedCorpus:
         """
         ids: dict[str, int] = {}
         tokens, offsets, heldout = array("i"), array("q", [0]), array("b")
-        for sentence in sentences:
-            tokens.extend(ids.setdefault(word, len(ids)) for word in sentence)
-            offsets.append(len(tokens))
-            heldout.append(is_heldout(sentence))
-            if max_tokens is not None and len(tokens) >= max_tokens:
-                break
+        # A streamed corpus has no known length: the bar shows tokens and a rate, and an ETA
+        # only under max_tokens.
+        with progress_bar(max_tokens, "tokenizing the corpus", unit="tok") as progress:
+            for sentence in sentences:
+                tokens.extend(ids.setdefault(word, len(ids)) for word in sentence)
+                offsets.append(len(tokens))
+                heldout.append(is_heldout(sentence))
+                progress.update(len(sentence))
+                if max_tokens is not None and len(tokens) >= max_tokens:
+                    break
         first_seen = list(ids)
         corpus = cls(
             types=first_seen,

@@ -38,6 +38,7 @@ from elmo.io import check_writable, hdf5_writer, write_json_atomic
 from elmo.lm import BiLanguageModel, held_out_perplexities
 from elmo.lm_data import LanguageModelBatches, build_vocabulary, prepare_corpus
 from elmo.pretrain_config import check_pretrain_config
+from elmo.progress import progress_bar
 from elmo.weights import WeightFileError, open_hdf5, read_numbers
 
 logger = logging.getLogger(__name__)
@@ -104,11 +105,13 @@ def evaluate(model: BiLanguageModel, batches: LanguageModelBatches) -> dict[str,
     model.eval()
     forward = backward = 0.0
     count = unknown = 0
-    for indices in batches.evaluation():
-        batch = batches.make_batch(indices)
-        f, b, n = model.negative_log_likelihoods(batch)
-        forward, backward, count = forward + f.item(), backward + b.item(), count + n
-        unknown += int((batch["targets"] == batches.unk).sum())
+    with progress_bar(batches.num_tokens, "held-out perplexity", unit="tok") as progress:
+        for indices in batches.evaluation():
+            batch = batches.make_batch(indices)
+            f, b, n = model.negative_log_likelihoods(batch)
+            forward, backward, count = forward + f.item(), backward + b.item(), count + n
+            unknown += int((batch["targets"] == batches.unk).sum())
+            progress.update(n)
     return held_out_perplexities(forward, backward, count) | {
         "heldout_tokens": count,
         "heldout_unk_rate": unknown / max(1, count - len(batches.pieces)),  # words only

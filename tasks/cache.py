@@ -33,11 +33,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from elmo.cli import DEBUG_HELP, command_line
 from elmo.errors import one_line
 from elmo.io import with_path
+from elmo.progress import progress_bar
 from tasks.cache_folder import (
     ENTRY_FILES,
     CacheListing,
@@ -151,7 +151,7 @@ def _fill(
 ) -> None:
     """Embed texts in chunks (longest first, to fail early on memory) into ``out``."""
     order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-    progress = tqdm(total=int(offsets[-1]), desc=f"embedding {label}".strip(), unit="tok", disable=None, leave=False)
+    progress = progress_bar(int(offsets[-1]), f"embedding {label}".strip(), unit="tok", leave=False)
     with torch.no_grad(), progress:  # not inference_mode: a lazily loaded biLM must stay usable outside it
         for start in range(0, len(order), _CHUNK_TEXTS):
             chunk = order[start : start + _CHUNK_TEXTS]

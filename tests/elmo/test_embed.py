@@ -115,6 +115,13 @@ def test_layer_choices(small_model, input_file, tmp_path, layers):
         np.testing.assert_allclose(reduced[str(i)], expected, rtol=0, atol=1e-6)
 
 
+def test_progress_counts_every_token(capsys, monkeypatch, small_model, input_file, tmp_path):
+    monkeypatch.setenv("ELMO_PROGRESS", "1")
+    assert main([str(input_file), str(tmp_path / "out.hdf5"), *small_model, "--batch-size", "3"]) == 0
+    err = capsys.readouterr().err
+    assert "embedding" in err and "100%" in err
+
+
 def test_two_runs_write_identical_bytes(small_model, input_file, tmp_path):
     first, second = tmp_path / "first.hdf5", tmp_path / "second.hdf5"
     assert main([str(input_file), str(first), *small_model, "--batch-size", "2"]) == 0

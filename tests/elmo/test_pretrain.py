@@ -106,16 +106,18 @@ def test_export_reloads_with_identical_outputs(trained):
     assert again["ppl_backward"] == pytest.approx(metrics["ppl_backward"], rel=1e-6)
 
 
-def test_perplexity_command_recomputes_the_reported_figures(trained, capsys):
+def test_perplexity_command_recomputes_the_reported_figures(trained, capsys, monkeypatch):
     from elmo.pretrain import perplexity_main
 
+    monkeypatch.setenv("ELMO_PROGRESS", "1")
     cfg, metrics = trained
     perplexity_main([
         str(Path(cfg.output_dir) / "export"), "--corpus", *cfg.corpus, "--prepared-dir", cfg.prepared_dir,
         "--heldout-fraction", str(cfg.heldout_fraction), "--batch-tokens", str(cfg.batch_tokens),
     ])
-    printed = capsys.readouterr().out
+    printed, progress = capsys.readouterr()
     assert f"forward {metrics['ppl_forward']:.2f}, backward {metrics['ppl_backward']:.2f}" in printed
+    assert "held-out perplexity" in progress and "100%" in progress  # the bar counted every target
 
 
 def test_interrupted_run_resumes_to_the_same_weights(tmp_path):
