@@ -23,6 +23,7 @@ import torch
 from elmo.io import atomic_path
 from tasks import metrics
 from tasks.data.examples import LabeledSentence, MultiLabeledText, TaggedSentence
+from tasks.data.files import DataFormatError
 from tasks.data.labels import LabelVocabulary
 from tasks.data.source import split_caps, read_splits
 from tasks.heads import Head
@@ -193,10 +194,32 @@ class TokenLabelTask(LabeledTextTask):
                     out.write(f"{token}\t{g}\t{p}\n")
                 out.write("\n")
 
+    def read_predictions(self, path: Path, split: Split) -> list[list[str]]:
+        """The predicted column of the CoNLL file, in the task's training encoding."""
+        blocks = [block for block in path.read_text(encoding="utf-8").split("\n\n") if block.strip()]
+        if len(blocks) != len(split.examples):
+            raise DataFormatError(str(path), f"{len(blocks)} sentences for {len(split.examples)} {split.name} examples")
+        written = [[line.split("\t")[2] for line in block.splitlines()] for block in blocks]
+        return self.from_written(written)
+
+    def from_written(self, written: list[list[str]]) -> list[list[str]]:
+        """Predictions as written (the scoring scheme) back in the training encoding."""
+        return written
+
 
 def _write_lines(path: Path, lines: Sequence[str]) -> None:
     with atomic_path(path) as temp:
         temp.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+
+
+def _read_lines(path: Path, split: Split) -> list[str]:
+    """One line per example of the split; a different count is an error naming the file."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if len(lines) != len(split.examples):
+        raise DataFormatError(str(path), f"{len(lines)} prediction lines for {len(split.examples)} {split.name} examples")
+    return lines
 
 
 class SingleLabelTask(LabeledTextTask):
@@ -228,6 +251,9 @@ class SingleLabelTask(LabeledTextTask):
     def write_predictions(self, path: Path, split: Split, predictions: list[str]) -> None:
         """One predicted label per line, in the order of the test file."""
         _write_lines(path, predictions)
+
+    def read_predictions(self, path: Path, split: Split) -> list[str]:
+        return _read_lines(path, split)
 
 
 class MultiLabelTask(LabeledTextTask):
@@ -271,4 +297,7 @@ class MultiLabelTask(LabeledTextTask):
     def write_predictions(self, path: Path, split: Split, predictions: list[tuple[str, ...]]) -> None:
         """One line per example: its predicted labels, space-separated (empty for none)."""
         _write_lines(path, [" ".join(labels) for labels in predictions])
+
+    def read_predictions(self, path: Path, split: Split) -> list[tuple[str, ...]]:
+        return [tuple(line.split()) for line in _read_lines(path, split)]
 

@@ -89,6 +89,9 @@ class NerTask(TokenLabelTask):
         gold = [bioes_to_iob2(s.tags) for s in split.examples]
         return gold, [bioes_to_iob2(p) for p in predictions]
 
+    def from_written(self, written: list[list[str]]) -> list[list[str]]:
+        return [iob2_to_bioes(tags) for tags in written] if self.encoding == "BIOES" else written
+
     def score(self, split: Split, predictions: list[list[str]]) -> dict[str, float]:
         gold, predicted = self.gold_and_predicted(split, predictions)
         return span_f1(predicted, gold)

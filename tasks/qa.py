@@ -23,6 +23,7 @@ divided by article into train and dev, and the official validation split is the 
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -310,6 +311,14 @@ class QaTask(Task):
 
     def score(self, split: Split, predictions: list[str]) -> dict[str, float]:
         return squad_scores(predictions, [example.answers for example in split.examples])
+
+    def read_predictions(self, path: Path, split: Split) -> list[str]:
+        """The answer of every question of the split from ``{question id: answer text}``."""
+        answers = json.loads(path.read_text(encoding="utf-8"))
+        missing = [e.question_id for e in split.examples if e.question_id not in answers]
+        if not isinstance(answers, dict) or missing:
+            raise DataFormatError(str(path), f"no answer for questions {missing[:5]}")
+        return [answers[example.question_id] for example in split.examples]
 
     def example_scores(self, split: Split, predictions: list[str]) -> dict[str, ExampleScores]:
         parts = squad_parts(predictions, [example.answers for example in split.examples])

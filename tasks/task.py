@@ -151,6 +151,10 @@ class Task(ABC):
     def write_predictions(self, path: Path, split: Split, predictions: list[Any]) -> None:
         """Write predictions in the task's ``prediction_format``."""
 
+    @abstractmethod
+    def read_predictions(self, path: Path, split: Split) -> list[Any]:
+        """Read back what :meth:`write_predictions` wrote, one prediction per example."""
+
     def train_sentences(self, splits: dict[str, Split]) -> list[tuple[str, ...]]:
         """The training texts an embedder may fit on (the random baseline's vocabulary)."""
         return splits["train"].texts
