@@ -95,7 +95,7 @@ def hdf5_writer(path: str | os.PathLike[str]) -> Iterator[h5py.File]:
         file.close()
 
 
-def write_json_atomic(path: str | os.PathLike[str], data: Any) -> None:
-    """Write ``data`` as indented JSON, atomically."""
+def write_json_atomic(path: str | os.PathLike[str], data: Any, indent: int | None = 2) -> None:
+    """Write ``data`` as JSON (indented, or on one line with ``indent=None``), atomically."""
     with atomic_path(path) as temp:
-        temp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        temp.write_text(json.dumps(data, indent=indent, sort_keys=True) + "\n", encoding="utf-8")

@@ -50,7 +50,9 @@ def rescore(row_file: Path) -> Path | None:
     if abs(value - recorded) > TOLERANCE:
         raise RescoreError(f"{predictions}: rescored test {metric} {value:.4f} differs from the row's {recorded}")
     target = row_file.with_suffix(".examples.json")
-    write_json_atomic(target, {"split": "test", "metrics": {k: {"num": s.num, "den": s.den} for k, s in scores.items()}})
+    write_json_atomic(
+        target, {"split": "test", "metrics": {k: {"num": s.num, "den": s.den} for k, s in scores.items()}}, indent=None
+    )
     row["example_scores"] = target.name
     write_json_atomic(row_file, row)
     return target

@@ -247,6 +247,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     write_json_atomic(
         scores_file,
         {"split": "test", "metrics": {key: {"num": s.num, "den": s.den} for key, s in example_scores.items()}},
+        indent=None,  # thousands of numbers: one line
     )
     if stopping.stopped_epoch > 0:
         stopped_by = "early_stopping"
