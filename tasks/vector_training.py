@@ -19,13 +19,14 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
 from elmo.cli import command_line
 from elmo.corpus import CorpusError, CorpusPaths, EncodingErrors
 from elmo.io import atomic_path
+from elmo.progress import progress_bar
 from elmo.lm_data import TokenizedCorpus, prepare_corpus
 
 logger = logging.getLogger(__name__)
@@ -109,7 +110,15 @@ def train_static_vectors(
     if max_tokens is not None and max_tokens < 1:
         raise ValueError(f"max_tokens must be at least 1 or None, got {max_tokens}")
     from gensim.models import FastText, Word2Vec
+    from gensim.models.callbacks import CallbackAny2Vec
     from gensim.models.fasttext import save_facebook_model
+
+    class EpochProgress(CallbackAny2Vec):  # gensim reports nothing finer in corpus_file mode
+        def __init__(self, bar: Any) -> None:
+            self.bar = bar
+
+        def on_epoch_end(self, model: Any) -> None:
+            self.bar.update(1)
 
     started = time.perf_counter()
     paths = [corpus] if isinstance(corpus, (str, os.PathLike)) else list(corpus)
@@ -129,14 +138,16 @@ def train_static_vectors(
             "training %s (%dd, %d epochs) on %d tokens, %d words seen %d+ times",
             kind, dim, epochs, int(counts.sum()), kept, min_count,
         )
-        settings = {
-            "corpus_file": str(text), "vector_size": dim, "epochs": epochs, "min_count": min_count,
-            "workers": workers, "seed": seed, "sg": 1, "window": 5, "negative": 5, "sample": 1e-4,
-        }
-        if kind == "word2vec":
-            model = Word2Vec(**settings)
-        else:
-            model = FastText(**settings, bucket=FASTTEXT_BUCKETS, min_n=3, max_n=6)
+        with progress_bar(epochs, f"training {kind}", unit="epoch") as bar:
+            settings = {
+                "corpus_file": str(text), "vector_size": dim, "epochs": epochs, "min_count": min_count,
+                "workers": workers, "seed": seed, "sg": 1, "window": 5, "negative": 5, "sample": 1e-4,
+                "callbacks": [EpochProgress(bar)],
+            }
+            if kind == "word2vec":
+                model = Word2Vec(**settings)
+            else:
+                model = FastText(**settings, bucket=FASTTEXT_BUCKETS, min_n=3, max_n=6)
     with atomic_path(output) as temporary:
         if kind == "word2vec":
             model.wv.save_word2vec_format(str(temporary), binary=True)
@@ -161,8 +172,11 @@ def _write_training_text(
     chosen[order] = True
     counts = np.bincount(corpus.tokens[np.repeat(chosen, lengths)], minlength=len(corpus.types))
     types = np.array(corpus.types, dtype=object)
-    with open(path, "w", encoding="utf-8") as stream:
-        stream.writelines(" ".join(types[corpus.sentence(index)]) + "\n" for index in order)
+    with open(path, "w", encoding="utf-8") as stream, progress_bar(len(order), "writing training text", unit="sentence") as bar:
+        for start in range(0, len(order), 10_000):
+            chunk = order[start : start + 10_000]
+            stream.writelines(" ".join(types[corpus.sentence(index)]) + "\n" for index in chunk)
+            bar.update(len(chunk))
     return counts
 
 

@@ -5,9 +5,13 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from collections import Counter
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlparse
 
 from elmo.errors import UserError
 from tasks.data.examples import LabeledSentence, TaggedSentence
@@ -143,6 +147,24 @@ _HUB_PRESETS: dict[str, tuple[Callable[..., list[Any]], dict[str, str]]] = {
 _LOCAL_DATA_HINT = "give local files (task.files.<split>=PATH) or a local copy of the dataset as data files (task.hub.name=DIR)"
 
 
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether the hub's host answers a TCP connection within ``timeout`` seconds.
+
+    True in offline mode (``HF_HUB_OFFLINE``, ``HF_DATASETS_OFFLINE``): ``datasets`` then
+    reads its local cache and says itself what is missing.
+    """
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE or os.environ.get("HF_DATASETS_OFFLINE", "").lower() in ("1", "true", "yes"):
+        return True
+    host = urlparse(constants.ENDPOINT).hostname or "huggingface.co"
+    try:
+        socket.create_connection((host, 443), timeout=timeout).close()
+    except OSError:
+        return False
+    return True
+
+
 def load_hub(
     name: str,
     split: str,
@@ -173,6 +195,9 @@ def load_hub(
 
     convert, defaults = _HUB_PRESETS[key]
     where = f"hub dataset {name!r}" + (f" (config {config!r})" if config else "")
+    if not Path(name).is_dir() and not hub_reachable():
+        # datasets would retry for about 40 s before saying the same
+        raise HubDatasetError(f"{where}: the hub cannot be reached; {_LOCAL_DATA_HINT}")
     try:
         dataset = datasets.load_dataset(name, config, split=split, revision=revision)
     except ConnectionError as error:
