@@ -109,7 +109,8 @@ class TaskModel(L.LightningModule):
         self.predictions[split] = predictions
         self.scores[split] = scores
         for name, value in scores.items():
-            self.log(f"{stage}/{name}", value, prog_bar=name == self.task.metric)
+            # Gathered above, so the same on every rank: syncing only tells Lightning so.
+            self.log(f"{stage}/{name}", value, prog_bar=name == self.task.metric, sync_dist=True)
         if self.trainer.is_global_zero:
             logger.info("epoch %d %s/%s = %.2f", self.current_epoch, stage, self.task.metric, scores[self.task.metric])
 

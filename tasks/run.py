@@ -225,12 +225,7 @@ def _quiet_lightning(verbose: bool) -> None:
         return
     for name in ("lightning.pytorch.utilities.rank_zero", "lightning.pytorch.accelerators.cuda", "lightning.fabric"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    # The epoch's scores are gathered from every rank before they are logged, so they are
-    # already the same everywhere: Lightning's advice to sync them does not apply.
-    for message in (
-        ".*srun.*", ".*LeafSpec.*", ".*does not have many workers.*", ".*GPU available but not used.*",
-        ".*when logging on epoch level in distributed setting.*",
-    ):
+    for message in (".*srun.*", ".*LeafSpec.*", ".*does not have many workers.*", ".*GPU available but not used.*"):
         warnings.filterwarnings("ignore", message=message)
 
 

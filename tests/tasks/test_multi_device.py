@@ -71,6 +71,17 @@ def test_the_run_owns_the_distributed_sampler_setting(tmp_path):
     assert result.returncode == 2 and "trainer.use_distributed_sampler cannot be set" in result.stderr
 
 
+def test_a_multi_device_run_inside_a_local_multirun_is_refused(tmp_path):
+    """Each per-device process would start the whole sweep again."""
+    task, _ = _task(tmp_path)
+    result = _bench(
+        "-m", *task, "embedder=random", "embedder.dim=8", "trainer.devices=2", "seed=0,1",
+        f"results_dir={tmp_path / 'results'}", f"cache.dir={tmp_path / 'cache'}", f"hydra.sweep.dir={tmp_path / 'sweep'}",
+    )
+    assert "elmo-bench: trainer.devices: a local multirun cannot start 2 processes" in result.stderr
+    assert "Traceback" not in result.stderr and not list((tmp_path / "results").rglob("*.json"))
+
+
 @pytest.mark.slow
 def test_two_ddp_processes_write_the_single_process_row(elmo_fixtures, tmp_path):
     """Two gloo processes, each training on every other batch, equal one process that
