@@ -89,7 +89,11 @@ class BiLanguageModel(L.LightningModule):
                 f"training loss is {loss.item()} at step {self.global_step} (batch {position}); "
                 "lower the learning rate or the gradient clipping value"
             )
-        self.data_position = position + 1
+        # Each rank read one batch of this round (positions r, r + 1, ... of the stream):
+        # the next round starts after all of them, alike on every rank.
+        self.data_position = position - self.global_rank + self.trainer.world_size
+        if self.trainer.world_size > 1:  # every rank's targets, so checkpoints count them all
+            count = int(self.trainer.strategy.reduce(torch.tensor(count, dtype=torch.float64), reduce_op="sum"))
         self.tokens_trained += count
         self._tokens_seen += count
         elapsed = time.perf_counter() - self._clock
@@ -103,15 +107,21 @@ class BiLanguageModel(L.LightningModule):
     def on_validation_epoch_start(self) -> None:
         self._eval_sums.zero_()
 
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        forward, backward, count = self.negative_log_likelihoods(batch)
-        self._eval_sums += torch.tensor([forward.item(), backward.item(), count], dtype=torch.float64)
+    def validation_step(self, batch: tuple[bool, dict[str, torch.Tensor]], batch_idx: int) -> None:
+        counted, data = batch  # a batch repeated only to keep the ranks in step is not counted
+        forward, backward, count = self.negative_log_likelihoods(data)
+        if counted:
+            self._eval_sums += torch.tensor([forward.item(), backward.item(), count], dtype=torch.float64)
 
     def on_validation_epoch_end(self) -> None:
-        forward, backward, count = self._eval_sums.tolist()
+        sums = self._eval_sums
+        if self.trainer.world_size > 1:  # each rank scored its share of the held-out batches
+            sums = self.trainer.strategy.reduce(sums.clone(), reduce_op="sum")
+        forward, backward, count = sums.tolist()
         if count:
             for name, value in held_out_perplexities(forward, backward, count).items():
-                self.log(f"val/{name}", value, prog_bar=name == "ppl")
+                # The same on every rank already: syncing only tells Lightning so.
+                self.log(f"val/{name}", value, prog_bar=name == "ppl", sync_dist=True)
 
     def configure_optimizers(self) -> dict[str, Any]:
         optimizer = torch.optim.Adam(self.parameters(), lr=self.hparams.learning_rate)

@@ -303,19 +303,21 @@ class LanguageModelBatches:
             padded[row, : len(t)] = torch.tensor(t)
         return {"char_ids": self.encoder.encode_batch(words), "targets": padded}
 
-    def iterate(self, position: int = 0) -> Iterator[tuple[int, dict[str, torch.Tensor]]]:
-        """Training batches forever, from global batch ``position`` on, with their positions."""
-        epoch, skip = 0, position
+    def iterate(self, position: int = 0, rank: int = 0, num_ranks: int = 1) -> Iterator[tuple[int, dict[str, torch.Tensor]]]:
+        """Training batches forever, from global batch ``position`` on, with their positions.
+
+        With several ranks, rank ``r`` takes the stream's batches ``position + r``,
+        ``position + r + num_ranks``, ...: the ranks read one stream together, and where
+        they stand is still one integer (the next round's first batch).
+        """
+        epoch, first = 0, 0  # first: the stream position of the epoch's first batch
+        wanted = position + rank
         while True:
             batches = self.epoch(epoch)
-            if skip >= len(batches):
-                skip -= len(batches)
-                epoch += 1
-                continue
-            for batch in batches[skip:]:
-                yield position, self.make_batch(batch)
-                position += 1
-            skip = 0
+            while wanted < first + len(batches):
+                yield wanted, self.make_batch(batches[wanted - first])
+                wanted += num_ranks
+            first += len(batches)
             epoch += 1
 
 

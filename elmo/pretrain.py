@@ -47,14 +47,34 @@ CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 
 
 class _TrainingStream(IterableDataset):
-    """Endless training batches, starting where the module's checkpoint left off."""
+    """Endless training batches, starting where the module's checkpoint left off; with
+    several ranks, this rank's every R-th batch of the one stream."""
 
     def __init__(self, batches: LanguageModelBatches, module: BiLanguageModel) -> None:
         self.batches = batches
         self.module = module
 
     def __iter__(self):
-        return self.batches.iterate(self.module.data_position)
+        trainer = self.module.trainer  # read when iterating: the ranks are known by then
+        return self.batches.iterate(self.module.data_position, trainer.global_rank, trainer.world_size)
+
+
+class _HeldOutShare(IterableDataset):
+    """This rank's every R-th held-out batch, as ``(counted, batch)``.
+
+    Every rank must run as many steps as the others (a DDP forward pass is a collective),
+    so the shorter shares end with a repeat of their first batch that is not counted.
+    """
+
+    def __init__(self, batches: list[dict[str, torch.Tensor]], module: BiLanguageModel) -> None:
+        self.batches = batches
+        self.module = module
+
+    def __iter__(self):
+        rank, ranks = self.module.trainer.global_rank, self.module.trainer.world_size
+        share = self.batches[rank::ranks]
+        steps = -(-len(self.batches) // ranks)
+        return iter([(True, batch) for batch in share] + [(False, self.batches[0])] * (steps - len(share)))
 
 
 def save_softmax(model: BiLanguageModel, path: str | os.PathLike[str]) -> None:
@@ -170,6 +190,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         logger=L.pytorch.loggers.CSVLogger(output, name="logs"),
         callbacks=[L.pytorch.callbacks.ModelCheckpoint(dirpath=checkpoints, save_last=True, every_n_train_steps=cfg.trainer.val_check_interval)],
         num_sanity_val_steps=0,
+        use_distributed_sampler=False,  # the streams above share the batches among ranks
     )
     if last.is_file():
         _check_checkpoint(last)
@@ -178,10 +199,12 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     trainer.fit(
         model,
         DataLoader(_TrainingStream(train, model), batch_size=None),
-        DataLoader(val_batches, batch_size=None),
+        DataLoader(_HeldOutShare(val_batches, model), batch_size=None),
         ckpt_path=str(last) if last.is_file() else None,
         weights_only=True,  # a checkpoint is tensors and plain values; never run a pickle
     )
+    if not trainer.is_global_zero:  # with ddp, rank 0 alone scores and exports the shared weights
+        return {}
     export = output / "export"
     model.bilm.save_allennlp(export / "options.json", export / "weights.hdf5")
     vocabulary.save(export / "vocab.txt")

@@ -24,7 +24,12 @@ from elmo.io import check_writable
 
 SOURCE = "config"
 # Trainer arguments that ``elmo.pretrain.run`` sets itself.
-_TRAINER_FIXED = {"accelerator", "default_root_dir", "logger", "callbacks", "num_sanity_val_steps"}
+_TRAINER_FIXED = {
+    "accelerator", "default_root_dir", "logger", "callbacks", "num_sanity_val_steps", "use_distributed_sampler"
+}
+# One process per device, each running the command (see ``tasks.run`` for the same choice):
+# spawned or forked workers would leave the export to a process that did not train.
+_STRATEGIES = ("auto", "ddp", "ddp_find_unused_parameters_true")
 _MAX_TIME = re.compile(r"^\d+:\d{1,2}:\d{1,2}:\d{1,2}$")
 
 
@@ -100,6 +105,11 @@ def _check_trainer(reader: KeyReader) -> None:
         if key not in accepted:
             fixed = " (set by elmo-pretrain itself)" if key in _TRAINER_FIXED else ""
             raise ConfigError(f"{SOURCE}: key 'trainer.{key}' is not a Trainer argument elmo-pretrain takes{fixed}")
+    if trainer.get("strategy", "auto") not in _STRATEGIES:
+        raise ConfigError(
+            f"{SOURCE}: key 'trainer.strategy' must be one of {', '.join(_STRATEGIES)} "
+            f"(one process per device), got {trainer.get('strategy')!r}"
+        )
     max_time = trainer.get("max_time")
     if max_time is not None and not (isinstance(max_time, str) and _MAX_TIME.match(max_time)):
         raise ConfigError(f"{SOURCE}: key 'trainer.max_time' must be DD:HH:MM:SS or null, got {max_time!r}")

@@ -14,8 +14,8 @@ When the epoch's batch count ``n`` does not divide by the rank count ``R``:
 - ``drop_last=True`` drops the epoch's last ``n mod R`` batches, so those items are not seen
   that epoch (with shuffling, different ones each epoch).
 
-For validation and test, padding counts the repeated items twice in a metric; evaluate on
-one rank where exact scores matter. With Lightning, give the loader this sampler as its
+For validation and test, padding would count the repeated items twice in a metric:
+:func:`in_batch_order` merges the ranks' outputs back into one epoch, each item once. With Lightning, give the loader this sampler as its
 ``batch_sampler`` and the Trainer ``use_distributed_sampler=False`` (Lightning cannot put its
 own distributed sampler inside a batch sampler of this kind).
 """
@@ -23,7 +23,8 @@ own distributed sampler inside a batch sampler of this kind).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import torch
 
@@ -75,3 +76,25 @@ class DistributedTokenBudgetBatches(torch.utils.data.Sampler[list[int]]):
 
     def __len__(self) -> int:
         return self._share(len(self.batches))
+
+
+def in_batch_order(shares: Sequence[Sequence[Sequence[tuple[int, Any]]]]) -> list[tuple[int, Any]]:
+    """The ranks' per-batch ``(item position, output)`` pairs as one unshared epoch gives them.
+
+    Args:
+        shares: per rank, its batches in the order it ran them (rank ``r`` of ``R`` ran the
+            epoch's batches ``r, r + R, ...``, padded with repeats of the first ones).
+
+    Returns:
+        The pairs in the epoch's batch order, each position once (the first time it appears):
+        the padding's repeats are dropped.
+    """
+    seen: set[int] = set()
+    merged: list[tuple[int, Any]] = []
+    for step in range(max((len(share) for share in shares), default=0)):
+        for share in shares:  # step k of every rank: the epoch's batches k R .. k R + R - 1
+            for position, output in share[step] if step < len(share) else ():
+                if position not in seen:
+                    seen.add(position)
+                    merged.append((position, output))
+    return merged

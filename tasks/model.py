@@ -19,6 +19,7 @@ import torch
 from elmo import ScalarMix
 from elmo.lm import NonFiniteLossError
 from tasks.batching import Batch
+from tasks.distributed import in_batch_order
 from tasks.task import Item, Split, Task
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,9 @@ class TaskModel(L.LightningModule):
         self.trained_tokens = 0
         self.predictions: dict[str, list[Any]] = {}
         self.scores: dict[str, dict[str, float]] = {}
-        self._outputs: list[tuple[Item, Any]] = []
+        # Per evaluation batch, (position of the item in its split, head output) pairs.
+        self._outputs: list[list[tuple[int, Any]]] = []
+        self._positions = {id(item): index for split in splits.values() for index, item in enumerate(split.items)}
 
     def _mixed(self, batch: Batch) -> list[torch.Tensor]:
         return [self.mix(layers, mask) for layers, mask in zip(batch.layers, batch.masks, strict=True)]
@@ -87,17 +90,29 @@ class TaskModel(L.LightningModule):
 
     def _collect(self, batch: Batch) -> None:
         outputs = self.head.predict(batch, self._mixed(batch))
-        self._outputs.extend(zip(batch.items, outputs, strict=True))
+        self._outputs.append([(self._positions[id(item)], output) for item, output in zip(batch.items, outputs, strict=True)])
+
+    def _gathered(self, split: str, batches: list[list[tuple[int, Any]]]) -> list[tuple[Item, Any]]:
+        """Every rank's outputs for the split, in one device's batch order, each item once."""
+        shares = [batches]
+        if self.trainer.world_size > 1:
+            shares = [[] for _ in range(self.trainer.world_size)]
+            torch.distributed.all_gather_object(shares, batches)
+        items = self.splits[split].items
+        return [(items[position], output) for position, output in in_batch_order(shares)]
 
     def _score(self, split: str, stage: str) -> None:
-        outputs, self._outputs = self._outputs, []
+        batches, self._outputs = self._outputs, []
+        outputs = self._gathered(split, batches)
         predictions = self.task.decode(self.splits[split], outputs)
         scores = self.task.score(self.splits[split], predictions)
         self.predictions[split] = predictions
         self.scores[split] = scores
         for name, value in scores.items():
-            self.log(f"{stage}/{name}", value, prog_bar=name == self.task.metric)
-        logger.info("epoch %d %s/%s = %.2f", self.current_epoch, stage, self.task.metric, scores[self.task.metric])
+            # Gathered above, so the same on every rank: syncing only tells Lightning so.
+            self.log(f"{stage}/{name}", value, prog_bar=name == self.task.metric, sync_dist=True)
+        if self.trainer.is_global_zero:
+            logger.info("epoch %d %s/%s = %.2f", self.current_epoch, stage, self.task.metric, scores[self.task.metric])
 
     def validation_step(self, batch: Batch, batch_idx: int) -> None:
         self._collect(batch)

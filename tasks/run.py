@@ -5,7 +5,9 @@ the activation cache (a warm cache never loads the biLM), trains the scalar mix 
 with Lightning (early stopping on the validation metric, the best epoch's weights kept),
 scores the test split and writes, atomically, one JSON row, the test predictions and the
 per-example test scores under ``results_dir``. A run whose row already exists is skipped,
-so an interrupted sweep resumes where it stopped.
+so an interrupted sweep resumes where it stopped. With ``trainer.devices=N
+trainer.strategy=ddp`` the ranks share each epoch's batches and each split's scoring, and
+score every item exactly once (see :func:`run`).
 
 Heavy libraries (torch, Lightning, the task code) are imported inside the functions that
 use them, so ``elmo-bench --help`` and configuration errors come back at once.
@@ -45,7 +47,14 @@ _RUN_OWNS = {
     "enable_checkpointing": None,
     "num_sanity_val_steps": None,
     "deterministic": None,
+    "use_distributed_sampler": None,  # the run shares its batches among ranks itself
 }
+# Strategies whose processes each run the whole command (``elmo-bench`` started once per
+# device, or by SLURM once per task): every rank keeps its own results, so rank 0 holds them
+# all after gathering. Spawned or forked workers lose theirs (the row, the best weights);
+# sharded strategies (FSDP, DeepSpeed) split the head, which the best-weights copy and the
+# gathered scoring do not expect.
+_STRATEGIES = ("auto", "ddp", "ddp_find_unused_parameters_true")
 
 
 class ConfigError(UserError, ValueError):
@@ -89,7 +98,40 @@ def check_config(cfg: DictConfig) -> TrainingConfig:
         if key in cfg.trainer:
             where = f"set {instead} instead" if instead else "the run sets it itself"
             raise ConfigError(f"trainer.{key} cannot be set: {where}")
+    strategy = cfg.trainer.get("strategy", "auto")
+    if strategy not in _STRATEGIES:
+        raise ConfigError(
+            f"trainer.strategy={strategy}: elmo-bench runs on one device or on several with "
+            f"{' or '.join(_STRATEGIES[1:])} (one process per device)"
+        )
     return training
+
+
+def check_launch(trainer: Any) -> None:
+    """Refuse a Trainer whose processes could not be trusted to write one correct row.
+
+    Raises:
+        ConfigError: spawned or forked workers (``strategy=auto`` in a notebook), or a
+            multi-device run inside a local Hydra multirun, whose per-device processes would
+            run the whole sweep again.
+    """
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+    from lightning.pytorch.strategies.launchers.subprocess_script import _SubprocessScriptLauncher
+
+    launcher = trainer.strategy.launcher
+    if launcher is None:  # one process, or processes started by the cluster (SLURM): each runs this
+        return
+    if not isinstance(launcher, _SubprocessScriptLauncher):
+        raise ConfigError(
+            f"trainer.strategy: Lightning chose {type(launcher).__name__}, whose workers lose their results; "
+            "set trainer.strategy=ddp"
+        )
+    if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN and trainer.world_size > 1:
+        raise ConfigError(
+            f"trainer.devices: a local multirun cannot start {trainer.world_size} processes per run "
+            "(each would run the whole sweep); run multi-device points one by one or on SLURM (hydra/launcher=slurm_gpu)"
+        )
 
 
 def config_hash(cfg: DictConfig) -> str:
@@ -158,12 +200,20 @@ def embed_splits(cfg: DictConfig, embedder: Embedder, splits: dict[str, Split], 
     return {name: embed_texts(embedder, split.texts, cache, f"{label}/{name}") for name, split in splits.items()}
 
 
-def _loader(split: Split, store: Store, task: Task, budget: int, shuffle: bool, seed: int) -> Any:
+def _loader(split: Split, store: Store, task: Task, budget: int, shuffle: bool, seed: int, trainer: Any) -> Any:
+    """Token-budget batches; with several ranks, this rank's every R-th batch of each epoch.
+
+    Evaluation shares are padded with the split's first batches (every rank steps alike);
+    :class:`tasks.model.TaskModel` counts each item once when it gathers the outputs.
+    """
     from torch.utils.data import DataLoader
 
     from tasks.batching import TokenBudgetBatches, collate
+    from tasks.distributed import DistributedTokenBudgetBatches
 
     sampler = TokenBudgetBatches([item.num_tokens for item in split.items], budget, shuffle=shuffle, seed=seed)
+    if trainer.world_size > 1:
+        sampler = DistributedTokenBudgetBatches(sampler, trainer.world_size, trainer.global_rank)
     return DataLoader(split.items, batch_sampler=sampler, collate_fn=lambda items: collate(items, store, task))
 
 
@@ -180,7 +230,12 @@ def _quiet_lightning(verbose: bool) -> None:
 
 
 def run(cfg: DictConfig) -> dict[str, Any]:
-    """Train and test one (task, embedder, seed); return the result row (also written)."""
+    """Train and test one (task, embedder, seed); return the result row (also written).
+
+    With several devices (``trainer.strategy=ddp``) every rank runs this function: each
+    trains on its share of the batches and scores its share of each split, the outputs are
+    gathered before scoring, and rank 0 writes the row; the other ranks return ``{}``.
+    """
     started = time.perf_counter()
     training = check_config(cfg)
     revision = git_revision()
@@ -229,16 +284,25 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         enable_checkpointing=False,
         num_sanity_val_steps=0,
         deterministic=True,
+        use_distributed_sampler=False,
     )
+    check_launch(trainer)
     loaders = {
-        split: _loader(splits[split], stores[split], task, training.batch_tokens, split == "train", cfg.seed)
+        split: _loader(splits[split], stores[split], task, training.batch_tokens, split == "train", cfg.seed, trainer)
         for split in splits
     }
     fit_started = time.perf_counter()
+    # With ddp, this is where the other ranks start: each runs the command again, and finds
+    # the activations in the cache that this rank has just filled.
     trainer.fit(model, loaders["train"], loaders["dev"])
     fit_seconds = time.perf_counter() - fit_started
+    trained_tokens = trainer.strategy.reduce(
+        torch.tensor(float(model.trained_tokens), device=trainer.strategy.root_device), reduce_op="sum"
+    )
     best.restore(model)
     trainer.test(model, loaders["test"], verbose=False)
+    if not trainer.is_global_zero:  # every rank holds the same scores; one writes them
+        return {}
 
     prediction_file = path.with_suffix(f".predictions.{task.prediction_format}")
     task.write_predictions(prediction_file, splits["test"], model.predictions["test"])
@@ -274,7 +338,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         capped=cfg.task.get("max_samples") is not None,
         train_items=len(splits["train"].items),
         wall_time_s=round(time.perf_counter() - started, 2),
-        tokens_per_second=round(model.trained_tokens / max(fit_seconds, 1e-9), 1),
+        tokens_per_second=round(float(trained_tokens) / max(fit_seconds, 1e-9), 1),
         git_revision=revision,
         config=OmegaConf.to_container(cfg, resolve=True),
         config_hash=config_hash(cfg),

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from tasks.distributed import DistributedTokenBudgetBatches
+from tasks.distributed import DistributedTokenBudgetBatches, in_batch_order
 from tasks.batching import TokenBudgetBatches
 
 LENGTHS = [random.Random(7).randint(1, 40) for _ in range(101)]
@@ -78,3 +78,21 @@ def test_fewer_batches_than_ranks_pads_by_cycling_or_drops_everything():
 def test_a_rank_outside_the_world_is_refused(num_replicas, rank):
     with pytest.raises(ValueError, match="must be"):
         DistributedTokenBudgetBatches(TokenBudgetBatches(LENGTHS, 120, shuffle=True), num_replicas, rank)
+
+
+@pytest.mark.parametrize("num_replicas", [1, 2, 3, 7, 150])
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_merged_shares_are_the_undistributed_epoch_each_item_once(num_replicas, shuffle):
+    """Evaluation: every rank's (position, output) pairs, padding included, back into one epoch."""
+    whole = _whole_epoch(0, shuffle)
+    shares = [
+        [[(position, f"out{position}") for position in batch] for batch in rank]
+        for rank in _ranks(num_replicas, drop_last=False, shuffle=shuffle)
+    ]
+    merged = in_batch_order(shares)
+    assert merged == [(position, f"out{position}") for batch in whole for position in batch]
+    assert sorted(position for position, _ in merged) == list(range(len(LENGTHS)))
+
+
+def test_merging_nothing_is_nothing():
+    assert in_batch_order([[], []]) == []
