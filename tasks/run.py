@@ -27,6 +27,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from elmo.errors import UserError
+from elmo.io import check_writable
 from tasks.provenance import ROOT, git_revision
 
 if TYPE_CHECKING:
@@ -173,6 +174,25 @@ def _instantiate(node: DictConfig, **overrides: Any) -> Any:
         raise
 
 
+def read_existing_row(path: Path) -> dict[str, Any] | None:
+    """The row a finished run left at ``path``, or None when it cannot be read back.
+
+    A damaged row (cut short by a full disk, edited by hand) is kept beside, renamed
+    ``*.damaged``, with a warning, and the run computes it again.
+    """
+    from tasks.reports.rows import ReportError, ResultRow
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        ResultRow.from_dict(data, path)
+    except (UnicodeDecodeError, json.JSONDecodeError, ReportError, AttributeError, TypeError) as error:
+        damaged = path.with_suffix(".damaged")
+        path.replace(damaged)
+        logger.warning("%s cannot be read back (%s); kept as %s, running again", path, error, damaged.name)
+        return None
+    return data
+
+
 def build_task(cfg: DictConfig) -> Task:
     """``cfg.task``, with ``cfg.head`` replacing its head when set (``head=linear``)."""
     return _instantiate(cfg.task, **({"head": cfg.head} if cfg.get("head") else {}))
@@ -243,8 +263,11 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     name = embedder_name(cfg)
     path = row_path(cfg, task.name, task.dataset, name)
     if cfg.skip_existing and path.is_file():
-        logger.info("skipping %s: its row exists (%s)", name, path)
-        return json.loads(path.read_text(encoding="utf-8"))
+        existing = read_existing_row(path)
+        if existing is not None:
+            logger.info("skipping %s: its row exists (%s)", name, path)
+            return existing
+    check_writable(path.parent)  # before hours of training, not after
 
     import lightning as L
     import torch

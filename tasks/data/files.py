@@ -65,7 +65,8 @@ def open_data_file(path: PathLike, member: str | None) -> Iterator[tuple[IO[byte
     if not path.exists():
         raise MissingDataError(f"data file not found: {path.absolute()}")
     if not path.is_file():
-        raise IsADirectoryError(f"expected a data file, found a folder: {path}")
+        kind = "a folder" if path.is_dir() else "not a regular file (a device or a pipe?)"
+        raise DataFormatError(str(path), f"expected a data file, found {kind}")
     with path.open("rb") as probe:
         magic = probe.read(4)
     source = str(path)
