@@ -11,6 +11,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, open_dict
 
 ROOT = Path(__file__).resolve().parents[2]
+ELMO_FIXTURES = ROOT.parent / "shared" / "fixtures" / "allennlp_elmo"  # as tests/conftest.py finds them
 
 
 def run_config(overrides: Sequence[str], tmp_path: Path) -> DictConfig:

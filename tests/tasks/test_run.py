@@ -13,8 +13,7 @@ import pytest
 from omegaconf import OmegaConf, open_dict
 
 from elmo.lm import NonFiniteLossError
-from conftest import ELMO_FIXTURES
-from run_helpers import ROOT, fixture_embedder, run_config
+from run_helpers import ELMO_FIXTURES, ROOT, fixture_embedder, run_config
 from tasks.data.source import resolve_path
 from tasks.reports.rows import ResultRow
 from tasks.run import run
