@@ -78,7 +78,7 @@ def _row_files(tmp_path: Path) -> dict[Path, bytes]:
     return {
         path: path.read_bytes()
         for path in (tmp_path / "sweep" / "runs").rglob("*.json")
-        if not path.name.endswith(".predictions.json")
+        if not path.name.endswith((".predictions.json", ".examples.json"))
     }
 
 
