@@ -12,6 +12,10 @@ class UserError(Exception):
     """An error in what the user handed over; its message names the file, line or key."""
 
 
+class ConfigError(UserError, ValueError):
+    """A configuration value that is missing or cannot work; the message names its key."""
+
+
 def one_line(text: str) -> str:
     """``text`` on one line: its non-blank lines joined by spaces (tool messages span several)."""
     return " ".join(line.strip() for line in str(text).splitlines() if line.strip())

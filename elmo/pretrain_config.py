@@ -19,7 +19,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from elmo.config import BiLMConfig, KeyReader, is_integer
 from elmo.corpus import CorpusError, corpus_files
-from elmo.errors import UserError, one_line
+from elmo.errors import ConfigError, UserError, one_line
 from elmo.io import check_writable
 
 SOURCE = "config"
@@ -31,10 +31,6 @@ _TRAINER_FIXED = {
 # spawned or forked workers would leave the export to a process that did not train.
 _STRATEGIES = ("auto", "ddp", "ddp_find_unused_parameters_true")
 _MAX_TIME = re.compile(r"^\d+:\d{1,2}:\d{1,2}:\d{1,2}$")
-
-
-class ConfigError(UserError, ValueError):
-    """A config value that is missing or wrong; the message names its key."""
 
 
 def check_pretrain_config(cfg: DictConfig) -> dict[str, Any]:

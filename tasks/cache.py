@@ -35,7 +35,7 @@ import numpy as np
 import torch
 
 from elmo.cli import DEBUG_HELP, command_line
-from elmo.errors import one_line
+from elmo.errors import ConfigError, one_line
 from elmo.io import with_path
 from elmo.progress import progress_bar
 from tasks.cache_folder import (
@@ -187,7 +187,7 @@ class ActivationCache:
 
     def __init__(self, root: str | os.PathLike[str], dtype: str = "float16") -> None:
         if dtype not in _DTYPES:
-            raise ValueError(f"cache dtype must be one of {sorted(_DTYPES)}, got {dtype!r}")
+            raise ConfigError(f"cache dtype must be one of {sorted(_DTYPES)}, got {dtype!r}")
         self.root = Path(root)
         self.dtype = dtype
 

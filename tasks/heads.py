@@ -21,6 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 import torch
 from torch import nn
 
+from elmo.errors import ConfigError
 from tasks.batching import Batch
 from tasks.crf import ConditionalRandomField, allowed_transitions
 
@@ -59,7 +60,7 @@ class BiLstmEncoder(nn.Module):
     def __init__(self, input_dim: int, hidden: int, num_layers: int = 1, dropout: float = 0.0) -> None:
         super().__init__()
         if num_layers < 1:
-            raise ValueError(f"a BiLSTM needs at least one layer, got num_layers={num_layers}")
+            raise ConfigError(f"a BiLSTM needs at least one layer, got num_layers={num_layers}")
         self.forward_layers, self.backward_layers = nn.ModuleList(), nn.ModuleList()
         for layer in range(num_layers):
             width = input_dim if layer == 0 else 2 * hidden
@@ -206,7 +207,7 @@ class MultiLabelClassifier(SentenceClassifier):
     def __init__(self, input_dim: int, labels: Sequence[str], threshold: float = 0.5, **kwargs: Any) -> None:
         super().__init__(input_dim, labels, **kwargs)
         if not 0.0 < threshold < 1.0:
-            raise ValueError(f"head.threshold must be between 0 and 1, got {threshold}")
+            raise ConfigError(f"head.threshold must be between 0 and 1, got {threshold}")
         self.threshold = threshold
 
     def loss(self, batch: Batch, mixed: list[torch.Tensor]) -> torch.Tensor:

@@ -20,6 +20,7 @@ from typing import Any
 
 import torch
 
+from elmo.errors import ConfigError
 from elmo.io import atomic_path
 from tasks import metrics
 from tasks.data.examples import LabeledSentence, MultiLabeledText, TaggedSentence
@@ -94,7 +95,7 @@ class LabeledTextTask(Task):
     ) -> None:
         super().__init__(name, dataset)
         if unknown_labels not in ("raise", "map"):
-            raise ValueError(f"task.unknown_labels must be 'raise' or 'map', got {unknown_labels!r}")
+            raise ConfigError(f"task.unknown_labels must be 'raise' or 'map', got {unknown_labels!r}")
         self.files = files
         self.hub = hub
         self.head = head
@@ -178,7 +179,8 @@ class TokenLabelTask(LabeledTextTask):
         return [s.tags for s in split.examples], predictions
 
     def score(self, split: Split, predictions: list[list[str]]) -> dict[str, float]:
-        return metrics.token_accuracy(*reversed(self.gold_and_predicted(split, predictions)))
+        gold, predicted = self.gold_and_predicted(split, predictions)
+        return metrics.token_accuracy(predicted, gold)
 
     def example_scores(self, split: Split, predictions: list[list[str]]) -> dict[str, ExampleScores]:
         gold, predicted = self.gold_and_predicted(split, predictions)

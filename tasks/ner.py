@@ -10,10 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from elmo.errors import ConfigError
 from tasks.data.conll import read_conll
 from tasks.data.examples import TaggedSentence
 from tasks.data.files import DataFormatError
 from tasks.data.schemes import iob1_to_iob2, iob2_to_bioes, split_tag
+from tasks.heads import Head
 from tasks.kinds import TokenLabelTask
 from tasks.metrics import span_f1, span_f1_parts
 from tasks.task import ExampleScores, Split
@@ -55,7 +57,7 @@ class NerTask(TokenLabelTask):
             ("encoding", encoding, ("BIO", "BIOES")),
         ):
             if value not in allowed:
-                raise ValueError(f"task.{key} must be one of {allowed}, got {value!r}")
+                raise ConfigError(f"task.{key} must be one of {allowed}, got {value!r}")
         self.file_scheme = file_scheme
         self.hub_scheme = hub_scheme
         self.encoding = encoding
@@ -76,6 +78,11 @@ class NerTask(TokenLabelTask):
                 raise DataFormatError(source, f"sentence {number} is not {scheme.upper()}: {error}") from None
             converted.append(TaggedSentence(sentence.tokens, tags))
         return converted
+
+    def build_head(self, input_dim: int) -> Head:
+        """The head, with its CRF's allowed transitions in the task's encoding (BIO or BIOES)."""
+        assert self.labels is not None, "load() first"
+        return self.head(input_dim=input_dim, labels=list(self.labels.labels), scheme=self.encoding)
 
     def complete_labels(self, train: list[TaggedSentence]) -> list[str] | None:
         """Every tag of the encoding for each entity type seen in train (``B-LOC`` even if

@@ -32,6 +32,7 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
+from elmo.errors import ConfigError
 from elmo.io import write_json_atomic
 from tasks.batching import Batch
 from tasks.data.files import DataFormatError
@@ -106,7 +107,7 @@ class BidafHead(nn.Module):
         super().__init__()
         self.name = name
         if max_answer_length < 1:
-            raise ValueError(f"head.max_answer_length must be at least 1, got {max_answer_length}")
+            raise ConfigError(f"head.max_answer_length must be at least 1, got {max_answer_length}")
         self.max_answer_length = max_answer_length
         self.dropout = nn.Dropout(dropout)
         self.encoder = BiLstmEncoder(input_dim, hidden)
@@ -194,16 +195,18 @@ class QaTask(Task):
     ) -> None:
         super().__init__(name, dataset)
         if max_context < 1 or not 1 <= stride <= max_context:
-            raise ValueError(
+            raise ConfigError(
                 f"task.max_context must be positive and 1 <= task.stride <= max_context, "
                 f"got max_context={max_context}, stride={stride}"
             )
         if on_misaligned not in ("raise", "drop"):
-            raise ValueError(f"task.on_misaligned must be 'raise' or 'drop', got {on_misaligned!r}")
+            raise ConfigError(f"task.on_misaligned must be 'raise' or 'drop', got {on_misaligned!r}")
         self.files, self.hub, self.head = files, hub, head
         self.caps = split_caps(max_samples)
         self.split_seed = split_seed
         self.split_fractions = tuple(float(f) for f in split_fractions)
+        if len(self.split_fractions) != 3 or min(self.split_fractions) < 0 or not 0.999 <= sum(self.split_fractions) <= 1.001:
+            raise ConfigError(f"task.split_fractions must be three shares >= 0 summing to 1, got {list(split_fractions)}")
         self.max_context, self.stride = max_context, stride
         self.on_misaligned = on_misaligned
 
@@ -228,7 +231,7 @@ class QaTask(Task):
         if data_source(self.files, self.hub, self.name) == "files":
             path = resolve_path((self.files or {}).get("squad"))
             if path is None:
-                raise ValueError(f"{self.name}: set task.files.squad to a SQuAD v1.1 JSON file")
+                raise ConfigError(f"{self.name}: set task.files.squad to a SQuAD v1.1 JSON file")
             examples = read_squad(path, on_misaligned=self.on_misaligned)
             parts = split_by_article(examples, self.split_fractions, self.split_seed)
             fractions = "/".join(f"{f:g}" for f in self.split_fractions)
@@ -242,7 +245,7 @@ class QaTask(Task):
         hub_splits = {"train": "train", "test": "validation", **(self.hub.get("splits") or {})}
         train_share, dev_share = self.split_fractions[:2]
         if dev_share <= 0 or train_share <= 0:
-            raise ValueError(f"task.split_fractions {self.split_fractions} leaves train or dev without articles")
+            raise ConfigError(f"task.split_fractions {self.split_fractions} leaves train or dev without articles")
         options = {"config": self.hub.get("config"), "revision": self.hub.get("revision"), "on_misaligned": self.on_misaligned}
         hub_train = load_hub(name, hub_splits["train"], **options)
         test = load_hub(name, hub_splits["test"], **options)
@@ -314,9 +317,14 @@ class QaTask(Task):
 
     def read_predictions(self, path: Path, split: Split) -> list[str]:
         """The answer of every question of the split from ``{question id: answer text}``."""
-        answers = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            answers = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise DataFormatError(str(path), f"not a JSON object of answers: {error}") from None
+        if not isinstance(answers, dict):
+            raise DataFormatError(str(path), "expected a JSON object {question id: answer text}")
         missing = [e.question_id for e in split.examples if e.question_id not in answers]
-        if not isinstance(answers, dict) or missing:
+        if missing:
             raise DataFormatError(str(path), f"no answer for questions {missing[:5]}")
         return [answers[example.question_id] for example in split.examples]
 

@@ -40,8 +40,6 @@ def rescore(row_file: Path) -> Path | None:
         return None
     config = OmegaConf.create(row["config"])
     config.task.pop("training", None)  # older configs kept the recipe inside the task
-    if config.get("head"):
-        config.head.pop("name", None)
     task = build_task(config)
     test = task.load()["test"]
     scores = task.example_scores(test, task.read_predictions(predictions, test))

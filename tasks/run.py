@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from elmo.errors import UserError
+from elmo.errors import ConfigError, UserError
 from elmo.io import check_writable
 from tasks.provenance import ROOT, git_revision
 
@@ -56,10 +56,6 @@ _RUN_OWNS = {
 # sharded strategies (FSDP, DeepSpeed) split the head, which the best-weights copy and the
 # gathered scoring do not expect.
 _STRATEGIES = ("auto", "ddp", "ddp_find_unused_parameters_true")
-
-
-class ConfigError(UserError, ValueError):
-    """A configuration value that cannot work, named by its key."""
 
 
 @dataclass
@@ -93,8 +89,15 @@ def check_config(cfg: DictConfig) -> TrainingConfig:
     for key in ("batch_tokens", "max_epochs"):
         if getattr(training, key) < 1:
             raise ConfigError(f"training.{key} must be at least 1, got {getattr(training, key)}")
-    if training.patience < 0 or training.lr <= 0:
-        raise ConfigError("training.patience must be >= 0 and training.lr > 0")
+    for key, value, ok in (
+        ("patience", training.patience, training.patience >= 0),
+        ("lr", training.lr, training.lr > 0),
+        ("mix_lr", training.mix_lr, training.mix_lr is None or training.mix_lr > 0),
+        ("weight_decay", training.weight_decay, training.weight_decay >= 0),
+        ("mix_l2", training.mix_l2, training.mix_l2 >= 0),
+    ):
+        if not ok:
+            raise ConfigError(f"training.{key} is out of range: {value}")
     for key, instead in _RUN_OWNS.items():
         if key in cfg.trainer:
             where = f"set {instead} instead" if instead else "the run sets it itself"
@@ -187,7 +190,10 @@ def read_existing_row(path: Path) -> dict[str, Any] | None:
         ResultRow.from_dict(data, path)
     except (UnicodeDecodeError, json.JSONDecodeError, ReportError, AttributeError, TypeError) as error:
         damaged = path.with_suffix(".damaged")
-        path.replace(damaged)
+        try:
+            path.replace(damaged)
+        except FileNotFoundError:  # another rank of the same run moved it first
+            return None
         logger.warning("%s cannot be read back (%s); kept as %s, running again", path, error, damaged.name)
         return None
     return data
@@ -218,6 +224,53 @@ def embed_splits(cfg: DictConfig, embedder: Embedder, splits: dict[str, Split], 
 
     cache = ActivationCache(cfg.cache.dir, dtype=cfg.cache.dtype) if cfg.cache.enabled else None
     return {name: embed_texts(embedder, split.texts, cache, f"{label}/{name}") for name, split in splits.items()}
+
+
+def check_mix(mix: dict[str, Any], num_layers: int) -> None:
+    """``mix.*`` against the embedder's layers, before any work.
+
+    Raises:
+        ConfigError: naming ``mix`` and what is wrong (fixed weights for another number of
+            layers, an unknown key).
+    """
+    from elmo import ScalarMix
+
+    try:
+        ScalarMix(num_layers, **mix)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"mix: {error} (the embedder has {num_layers} layers)") from None
+
+
+def build_trainer(cfg: DictConfig, training: TrainingConfig, callbacks: list[Any]) -> Any:
+    """The Lightning Trainer of ``cfg.trainer`` and the recipe; a setting Lightning refuses is one line.
+
+    Raises:
+        ConfigError: naming ``trainer`` or ``training.max_time`` and Lightning's reason.
+    """
+    import lightning as L
+    from lightning.fabric.utilities.exceptions import MisconfigurationException
+
+    try:
+        trainer = L.Trainer(
+            **OmegaConf.to_container(cfg.trainer, resolve=True),
+            max_epochs=training.max_epochs,
+            max_time=training.max_time,
+            callbacks=callbacks,
+            logger=False,
+            enable_checkpointing=False,
+            num_sanity_val_steps=0,
+            deterministic=True,
+            use_distributed_sampler=False,
+        )
+    except (MisconfigurationException, ValueError, TypeError) as error:
+        raise ConfigError(f"trainer / training.max_time: {error}") from None
+    check_launch(trainer)
+    return trainer
+
+
+def head_choice(cfg: DictConfig) -> str:
+    head = cfg.head if cfg.get("head") else cfg.task.get("head")
+    return str((head or {}).get("name") or (head or {}).get("_target_", "the head"))
 
 
 def _loader(split: Split, store: Store, task: Task, budget: int, shuffle: bool, seed: int, trainer: Any) -> Any:
@@ -280,9 +333,17 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     _quiet_lightning(bool(cfg.get("verbose")))
     if cfg.get("threads"):
         torch.set_num_threads(int(cfg.threads))
+    # Everything a setting can break is built before the data is read and embedded.
+    embedder = build_embedder(cfg)
+    mix = OmegaConf.to_container(cfg.mix, resolve=True)
+    check_mix(mix, embedder.num_layers)
+    monitor = f"val/{task.metric}"
+    best = BestWeights(monitor)
+    stopping = EarlyStopping(monitor, mode="max", patience=training.patience)
+    trainer = build_trainer(cfg, training, [stopping, best])
+
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     splits = task.load()
-    embedder = build_embedder(cfg)
     embedder.fit(task.train_sentences(splits))
     stores = embed_splits(cfg, embedder, splits, f"{task.name}-{task.dataset} {name}")
     coverage = embedder.coverage(splits["test"].texts)
@@ -290,26 +351,14 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     # Seeded again here: loading a biLM draws random numbers, and a warm cache never loads
     # it, so the head's initialisation must not depend on what happened before.
     L.seed_everything(cfg.seed, workers=True, verbose=False)
-    model = TaskModel(
-        task, splits, stores["train"].num_layers, stores["train"].dim, mix=OmegaConf.to_container(cfg.mix, resolve=True),
-        learning_rate=training.lr, weight_decay=training.weight_decay, mix_l2=training.mix_l2,
-        mix_learning_rate=training.mix_lr,
-    )
-    monitor = f"val/{task.metric}"
-    best = BestWeights(monitor)
-    stopping = EarlyStopping(monitor, mode="max", patience=training.patience)
-    trainer = L.Trainer(
-        **OmegaConf.to_container(cfg.trainer, resolve=True),
-        max_epochs=training.max_epochs,
-        max_time=training.max_time,
-        callbacks=[stopping, best],
-        logger=False,
-        enable_checkpointing=False,
-        num_sanity_val_steps=0,
-        deterministic=True,
-        use_distributed_sampler=False,
-    )
-    check_launch(trainer)
+    try:
+        model = TaskModel(
+            task, splits, stores["train"].num_layers, stores["train"].dim, mix=mix,
+            learning_rate=training.lr, weight_decay=training.weight_decay, mix_l2=training.mix_l2,
+            mix_learning_rate=training.mix_lr,
+        )
+    except TypeError as error:  # a head built for another label kind (task=qa head=linear)
+        raise ConfigError(f"head: {head_choice(cfg)} does not fit a {task.label_kind} task ({error})") from None
     loaders = {
         split: _loader(splits[split], stores[split], task, training.batch_tokens, split == "train", cfg.seed, trainer)
         for split in splits

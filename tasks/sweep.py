@@ -18,8 +18,6 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from tasks.reports.cli import report
-from tasks.reports.rows import ReportError
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +37,11 @@ class ReportOnEnd(Callback):
         self.results_dir = Path(results_dir)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        # Imported here: Hydra builds this callback for every run, single ones included,
+        # and the report's libraries (scipy, matplotlib) would slow each run's start.
+        from tasks.reports.cli import report
+        from tasks.reports.rows import ReportError
+
         try:
             summary = report(self.results_dir, self.results_dir.parent)
         except ReportError as error:

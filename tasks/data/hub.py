@@ -189,7 +189,10 @@ def load_hub(
     """
     key = name.rsplit("/", 1)[-1]
     if key not in _HUB_PRESETS:
-        raise ValueError(f"no hub mapping for {name!r}; known: {', '.join(sorted(_HUB_PRESETS))}")
+        raise HubDatasetError(
+            f"task.hub.name={name!r}: no column mapping for this dataset; known: {', '.join(sorted(_HUB_PRESETS))} "
+            f"(matched on the name's last part); {_LOCAL_DATA_HINT}"
+        )
     import datasets  # optional dependency, only needed here
     from datasets.exceptions import DatasetNotFoundError
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
+from elmo.errors import ConfigError
 from tasks.data.examples import LabeledSentence, MultiLabeledText, TaggedSentence
 from tasks.data.files import DataFormatError
 
@@ -39,7 +40,7 @@ class LabelVocabulary:
         """Collect the labels (tags or sentence labels) that occur in the training split."""
         labels = {label for example in train for label in example.labels}
         if not labels:
-            raise ValueError(f"{source}: the training split has no labels")
+            raise ConfigError(f"{source}: the training split has no labels")
         return cls(tuple(sorted(labels)), source)
 
     def __len__(self) -> int:
@@ -81,7 +82,7 @@ class LabelVocabulary:
         if unknown not in ("raise", "map"):
             raise ValueError(f"unknown must be 'raise' or 'map', got {unknown!r}")
         if unknown == "map" and map_to not in self:
-            raise ValueError(
+            raise ConfigError(
                 f"map_to must be a label seen in training ({self.train_source}), got {map_to!r}"
             )
         unseen: Counter[str] = Counter()

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from elmo.errors import ConfigError
 from tasks.data.files import DataFormatError, MissingDataError
 from tasks.data.hub import load_hub
 
@@ -61,10 +62,10 @@ def split_caps(max_samples: dict[str, int | None] | int | None) -> dict[str, int
     caps = dict(max_samples) if isinstance(max_samples, dict) else dict.fromkeys(SPLITS, max_samples)
     unknown = sorted(set(caps) - set(SPLITS))
     if unknown:
-        raise ValueError(f"task.max_samples: splits must be among {SPLITS}, got {unknown}")
+        raise ConfigError(f"task.max_samples: splits must be among {SPLITS}, got {unknown}")
     for split, cap in caps.items():
         if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
-            raise ValueError(f"task.max_samples: the {split} cap must be a positive integer or null, got {cap!r}")
+            raise ConfigError(f"task.max_samples: the {split} cap must be a positive integer or null, got {cap!r}")
     return {split: caps.get(split) for split in SPLITS}
 
 
@@ -101,7 +102,7 @@ def read_splits(
         for split in SPLITS:
             path = resolve_path(files.get(split))  # type: ignore[union-attr]
             if path is None:
-                raise ValueError(f"{task}: no file for the {split} split (task.files.{split})")
+                raise ConfigError(f"{task}: no file for the {split} split (task.files.{split})")
             result[split] = (read_file(path, max_samples=caps.get(split)), str(path))
     else:
         assert hub is not None

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
 
+from elmo.errors import ConfigError
 from tasks.data.files import (
     DataFormatError,
     PathLike,
@@ -247,7 +248,7 @@ def split_by_article(
             split with a positive fraction would get no article.
     """
     if len(fractions) != 3 or min(fractions) < 0 or abs(sum(fractions) - 1.0) > 1e-6:
-        raise ValueError(
+        raise ConfigError(
             f"fractions must be three non-negative numbers summing to 1, got {fractions}"
         )
     titles = sorted({example.article_title for example in examples})
@@ -267,7 +268,7 @@ def split_by_article(
         if fraction and not part
     ]
     if empty:
-        raise ValueError(
+        raise ConfigError(
             f"{len(titles)} articles are too few for fractions {fractions}: "
             f"the {' and '.join(empty)} split would be empty"
         )

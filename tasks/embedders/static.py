@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from elmo.errors import ConfigError
 from tasks.embedders.base import Embedder
 from tasks.embedders.vector_files import GLOVE_PACKAGE, VectorFormat, glove_6b_50d, read_vectors
 from tasks.vector_training import KINDS, trained_vectors
@@ -169,7 +170,7 @@ class RandomEmbedder(_LookupEmbedder):
         self, dim: int = 300, seed: int = 0, min_count: int = 1, *, name: str | None = None
     ) -> None:
         if dim < 1 or min_count < 1:
-            raise ValueError(f"dim and min_count must be at least 1, got {dim} and {min_count}")
+            raise ConfigError(f"dim and min_count must be at least 1, got {dim} and {min_count}")
         super().__init__(torch.zeros(0, dim), lowercase=False, name=name)
         self.register_buffer("unknown", torch.zeros(dim), persistent=False)
         self.seed = seed
@@ -186,7 +187,7 @@ class RandomEmbedder(_LookupEmbedder):
         counts = Counter(token for sentence in train_sentences for token in sentence)
         words = sorted(word for word, count in counts.items() if count >= self.min_count)
         if not words:
-            raise ValueError(f"no training word occurs {self.min_count} times")
+            raise ConfigError(f"no training word occurs {self.min_count} times")
         rng = np.random.default_rng(self.seed)
         scale = np.float32(1 / math.sqrt(self.dim))
         unknown = rng.standard_normal(self.dim, dtype=np.float32) * scale

@@ -9,7 +9,7 @@ from run_helpers import squad_hub_columns
 
 from tasks.data.examples import LabeledSentence, TaggedSentence
 from tasks.data.files import DataFormatError
-from tasks.data.hub import labeled_from_hub, load_hub, squad_from_hub, tagged_from_hub
+from tasks.data.hub import HubDatasetError, labeled_from_hub, load_hub, squad_from_hub, tagged_from_hub
 from tasks.data.squad import read_squad
 
 DATA = Path(__file__).parent
@@ -78,5 +78,5 @@ def test_squad_from_hub_matches_the_json_reader():
 
 
 def test_load_hub_rejects_unknown_names():
-    with pytest.raises(ValueError, match="no hub mapping for 'imdb'; known: conll2003"):
+    with pytest.raises(HubDatasetError, match="task.hub.name='imdb': no column mapping for this dataset; known: conll2003"):
         load_hub("imdb", "train")
