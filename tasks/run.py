@@ -200,8 +200,12 @@ def read_existing_row(path: Path) -> dict[str, Any] | None:
 
 
 def build_task(cfg: DictConfig) -> Task:
-    """``cfg.task``, with ``cfg.head`` replacing its head when set (``head=linear``)."""
-    return _instantiate(cfg.task, **({"head": cfg.head} if cfg.get("head") else {}))
+    """``cfg.task``, with ``cfg.head`` replacing (not merged into) its head when set (``head=linear``)."""
+    node = cfg.task
+    if cfg.get("head"):
+        node = OmegaConf.create(OmegaConf.to_container(cfg.task, resolve=True))
+        node.head = cfg.head
+    return _instantiate(node)
 
 
 def build_embedder(cfg: DictConfig) -> Embedder:

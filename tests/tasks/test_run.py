@@ -119,6 +119,8 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
         ("+trainer.max_epochs=1", "set training.max_epochs instead"),
         ("task.max_samples=0", "task.max_samples"),
         ("+task.no_such_option=1", "no_such_option"),
+        ("mix.fixed_weights=[0.5,0.5]", "mix"),
+        ("training.patience=-1", "training.patience"),
     ],
 )
 def test_config_errors_are_one_line_before_any_data_is_read(override, message, tmp_path):
