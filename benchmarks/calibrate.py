@@ -23,18 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from elmo.io import atomic_path
+from tasks.reports.rows import row_files
 
 
 def load_rows(folder: Path) -> list[dict[str, Any]]:
     """Every run row under ``folder`` that records a learning curve."""
-    rows = []
-    for path in sorted(folder.rglob("seed*.json")):
-        if path.name.count(".") != 1:  # predictions and per-example scores sit beside rows
-            continue
-        row = json.loads(path.read_text(encoding="utf-8"))
-        if row.get("learning_curve"):
-            rows.append(row)
-    return rows
+    return [row for _, row in row_files(folder) if row.get("learning_curve")]
 
 
 def recipe_label(row: dict[str, Any], varying: list[str]) -> str:

@@ -162,7 +162,7 @@ def error_boundary(command: str, *user_errors: type[BaseException], debug: bool 
 
     For Hydra mains and other code whose return value is not the exit status::
 
-        with error_boundary("elmo-bench", DataFormatError):
+        with error_boundary("elmo-bench"):
             run(cfg)
 
     Raises:

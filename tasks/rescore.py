@@ -11,30 +11,28 @@ rescored row says exactly what the run measured.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 from pathlib import Path
+from typing import Any
 
 from omegaconf import OmegaConf
 
 from elmo.cli import command_line
-from elmo.io import write_json_atomic
 from elmo.errors import UserError
+from elmo.io import write_json_atomic
+from tasks.reports.rows import EXAMPLE_SCORES_SUFFIX, SCORE_TOLERANCE, row_files, write_example_scores
 
 logger = logging.getLogger(__name__)
-
-TOLERANCE = 0.01  # rows keep 4 decimals of a percentage
 
 
 class RescoreError(UserError, ValueError):
     """Predictions that do not reproduce their row's test score."""
 
 
-def rescore(row_file: Path) -> Path | None:
+def rescore(row_file: Path, row: dict[str, Any]) -> Path | None:
     """Write the per-example test scores of one row; None when it has them or no predictions."""
     from tasks.run import build_task
 
-    row = json.loads(row_file.read_text(encoding="utf-8"))
     predictions = row_file.parent / str(row.get("predictions"))
     if row.get("example_scores") or not predictions.is_file():
         return None
@@ -45,12 +43,10 @@ def rescore(row_file: Path) -> Path | None:
     scores = task.example_scores(test, task.read_predictions(predictions, test))
     metric = row["metric"]
     value, recorded = scores[metric].value(), row["metrics"][f"test/{metric}"]
-    if abs(value - recorded) > TOLERANCE:
+    if abs(value - recorded) > SCORE_TOLERANCE:
         raise RescoreError(f"{predictions}: rescored test {metric} {value:.4f} differs from the row's {recorded}")
-    target = row_file.with_suffix(".examples.json")
-    write_json_atomic(
-        target, {"split": "test", "metrics": {k: {"num": s.num, "den": s.den} for k, s in scores.items()}}, indent=None
-    )
+    target = row_file.with_suffix(EXAMPLE_SCORES_SUFFIX)
+    write_example_scores(target, scores)
     row["example_scores"] = target.name
     write_json_atomic(row_file, row)
     return target
@@ -64,10 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     for folder in args.folders:
-        for row_file in sorted(folder.rglob("seed*.json")):
-            if row_file.name.endswith((".predictions.json", ".examples.json")):
-                continue
-            written = rescore(row_file)
+        for row_file, row in row_files(folder):
+            written = rescore(row_file, row)
             print(f"{row_file}: {'wrote ' + written.name if written else 'nothing to do'}")
     return 0
 

@@ -332,7 +332,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
 
     from elmo.io import write_json_atomic
     from tasks.model import BestWeights, TaskModel, scores_with_prefix
-    from tasks.reports.rows import ResultRow
+    from tasks.reports.rows import EXAMPLE_SCORES_SUFFIX, ResultRow, write_example_scores
 
     _quiet_lightning(bool(cfg.get("verbose")))
     if cfg.get("threads"):
@@ -382,13 +382,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
 
     prediction_file = path.with_suffix(f".predictions.{task.prediction_format}")
     task.write_predictions(prediction_file, splits["test"], model.predictions["test"])
-    scores_file = path.with_suffix(".examples.json")
-    example_scores = task.example_scores(splits["test"], model.predictions["test"])
-    write_json_atomic(
-        scores_file,
-        {"split": "test", "metrics": {key: {"num": s.num, "den": s.den} for key, s in example_scores.items()}},
-        indent=None,  # thousands of numbers: one line
-    )
+    scores_file = path.with_suffix(EXAMPLE_SCORES_SUFFIX)
+    write_example_scores(scores_file, task.example_scores(splits["test"], model.predictions["test"]))
     if stopping.stopped_epoch > 0:
         stopped_by = "early_stopping"
     elif trainer.current_epoch >= training.max_epochs:

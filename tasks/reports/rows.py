@@ -25,11 +25,16 @@ import typing
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, TypedDict
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 
 from elmo.errors import UserError
+from elmo.io import write_json_atomic
+
+if TYPE_CHECKING:
+    from tasks import task
 
 logger = logging.getLogger(__name__)
 
@@ -338,6 +343,27 @@ def read_example_scores(row: ResultRow, row_path: Path) -> ExampleScores | None:
     return scores
 
 
+def write_example_scores(path: Path, scores: Mapping[str, task.ExampleScores]) -> None:
+    """Write a run's per-example test scores, the file :meth:`ExampleScores.from_dict` reads."""
+    parts = {name: {"num": s.num, "den": s.den} for name, s in scores.items()}
+    write_json_atomic(path, {"split": "test", "metrics": parts}, indent=None)  # thousands of numbers: one line
+
+
+def row_files(folder: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """``(path, JSON object)`` of every run row under ``folder``, in path order (see the module
+    docstring for which files are rows).
+
+    Raises:
+        ReportError: a ``*.json`` file that is not valid JSON.
+    """
+    for path in sorted(folder.rglob("*.json")):
+        if not path.is_file() or path.name.endswith(EXAMPLE_SCORES_SUFFIX):
+            continue
+        data = _read_json(path)
+        if isinstance(data, dict) and "schema" in data:
+            yield path, data
+
+
 def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -374,12 +400,7 @@ def load_results(folder: str | Path) -> Results:
     rows: list[ResultRow] = []
     example_scores: dict[tuple[Any, ...], ExampleScores] = {}
     seen: dict[tuple[Any, ...], Path] = {}
-    for path in sorted(folder.rglob("*.json")):
-        if not path.is_file() or path.name.endswith(EXAMPLE_SCORES_SUFFIX):
-            continue
-        data = _read_json(path)
-        if not isinstance(data, dict) or "schema" not in data:
-            continue
+    for path, data in row_files(folder):
         row = ResultRow.from_dict(data, path)
         if row.run_key in seen:
             raise ReportError(

@@ -11,7 +11,7 @@ def _row(embedder: str, batch: int, curve: list[float], stopped: str = "early_st
     training = {"lr": 0.001, "batch_tokens": batch, "max_epochs": 40, "patience": 3}
     best = max(range(len(curve)), key=curve.__getitem__)
     return {
-        "task": "sentiment", "embedder": embedder, "seed": 0, "metric": "accuracy", "stopped_by": stopped,
+        "schema": 2, "task": "sentiment", "embedder": embedder, "seed": 0, "metric": "accuracy", "stopped_by": stopped,
         "best_epoch": best, "learning_curve": curve, "wall_time_s": 12.0, "config": {"training": training},
     }
 
