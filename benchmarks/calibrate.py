@@ -34,7 +34,7 @@ def load_rows(folder: Path) -> list[dict[str, Any]]:
 def recipe_label(row: dict[str, Any], varying: list[str]) -> str:
     """``batch_tokens=512 lr=0.002``: the row's values of the keys that vary in its group."""
     training = row["config"]["training"]
-    return " ".join(f"{key}={training[key]}" for key in varying) or "default"
+    return " ".join(f"{key}={training.get(key)}" for key in varying) or "default"
 
 
 def group_recipes(rows: list[dict[str, Any]]) -> dict[tuple[str, str], list[tuple[str, dict[str, Any]]]]:
@@ -45,34 +45,54 @@ def group_recipes(rows: list[dict[str, Any]]) -> dict[tuple[str, str], list[tupl
     labelled = {}
     for key, members in groups.items():
         settings = [m["config"]["training"] for m in members]
-        varying = sorted(k for k in settings[0] if len({json.dumps(s.get(k)) for s in settings}) > 1)
+        keys = {key for setting in settings for key in setting}  # older rows lack newer keys
+        varying = sorted(k for k in keys if len({json.dumps(s.get(k)) for s in settings}) > 1)
         labelled[key] = sorted(((recipe_label(m, varying), m) for m in members), key=lambda pair: pair[0])
     return labelled
 
 
 def table(groups: dict[tuple[str, str], list[tuple[str, dict[str, Any]]]]) -> str:
-    """One markdown table line per run: recipe, stop, best epoch of epochs, best val, wall time."""
-    lines = ["| task | embedder | recipe | seed | stopped by | best epoch / epochs | best val | wall time (s) |", "|---|---|---|---:|---|---:|---:|---:|"]
+    """One markdown table line per run: recipe, stop, best epoch of epochs, best val, the
+    epochs after which a plateau schedule lowered the learning rate, wall time."""
+    lines = [
+        "| task | embedder | recipe | seed | stopped by | best epoch / epochs | best val | lr lowered after epochs | wall time (s) |",
+        "|---|---|---|---:|---|---:|---:|---|---:|",
+    ]
     for (task, embedder), members in sorted(groups.items()):
         for label, row in members:
             curve = row["learning_curve"]
             lines.append(
                 f"| {task} | {embedder} | {label} | {row['seed']} | {row['stopped_by']} | "
-                f"{row['best_epoch'] + 1} / {len(curve)} | {max(curve):.2f} | {row['wall_time_s']:.0f} |"
+                f"{row['best_epoch'] + 1} / {len(curve)} | {max(curve):.2f} | {lowered(row)} | {row['wall_time_s']:.0f} |"
             )
     return "\n".join(lines) + "\n"
 
 
+def lowered(row: dict[str, Any]) -> str:
+    """``9, 12``: the (1-based) epochs after which the learning rate fell; ``-`` if it never did,
+    blank when the row does not record its learning rates."""
+    rates = row.get("learning_rates")
+    if not rates:
+        return ""
+    return ", ".join(str(epoch) for epoch in range(1, len(rates)) if rates[epoch] < rates[epoch - 1]) or "-"
+
+
 def plot(groups: dict[tuple[str, str], list[tuple[str, dict[str, Any]]]], path: Path) -> None:
-    """One panel per (task, embedder): validation score against epoch, one line per run."""
+    """One panel per (task, embedder), a row of panels per task: validation score against
+    epoch, one line per run."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    keys = sorted(groups)
-    figure = Figure(figsize=(5 * len(keys), 3.6), layout="constrained")
+    tasks = sorted({task for task, _ in groups})
+    embedders = sorted({embedder for _, embedder in groups})
+    figure = Figure(figsize=(5 * len(embedders), 3.6 * len(tasks)), layout="constrained")
     FigureCanvasAgg(figure)
-    axes = figure.subplots(1, len(keys), squeeze=False)[0]
-    for axis, key in zip(axes, keys, strict=True):
+    grid = figure.subplots(len(tasks), len(embedders), squeeze=False)
+    for (task, embedder), axis in zip(((t, e) for t in tasks for e in embedders), grid.flat, strict=True):
+        key = (task, embedder)
+        if key not in groups:
+            axis.set_axis_off()
+            continue
         for label, row in groups[key]:
             curve = row["learning_curve"]
             axis.plot(range(1, len(curve) + 1), curve, marker=".", label=f"{label} (seed {row['seed']})")

@@ -39,6 +39,9 @@ class TaskModel(L.LightningModule):
         mix_l2: the ELMo paper's ``lambda * ||w||^2`` on the mix's weights.
         mix_learning_rate: Adam's learning rate for the mix's weights and gamma (their own
             parameter group); None for ``learning_rate``.
+        lr_decay: on a validation plateau, both learning rates are multiplied by this
+            (``ReduceLROnPlateau`` on the task's metric); None keeps them constant.
+        lr_decay_patience: epochs without a better validation score before each decay.
     """
 
     def __init__(
@@ -52,6 +55,8 @@ class TaskModel(L.LightningModule):
         weight_decay: float = 0.0,
         mix_l2: float = 0.0,
         mix_learning_rate: float | None = None,
+        lr_decay: float | None = None,
+        lr_decay_patience: int = 0,
     ) -> None:
         super().__init__()
         self.task = task
@@ -62,6 +67,8 @@ class TaskModel(L.LightningModule):
         self.weight_decay = weight_decay
         self.mix_l2 = mix_l2
         self.mix_learning_rate = learning_rate if mix_learning_rate is None else mix_learning_rate
+        self.lr_decay = lr_decay
+        self.lr_decay_patience = lr_decay_patience
         self.trained_tokens = 0
         self.predictions: dict[str, list[Any]] = {}
         self.scores: dict[str, dict[str, float]] = {}
@@ -126,8 +133,8 @@ class TaskModel(L.LightningModule):
     def on_test_epoch_end(self) -> None:
         self._score("test", "test")
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(
+    def configure_optimizers(self) -> torch.optim.Optimizer | dict[str, Any]:
+        optimizer = torch.optim.Adam(
             [
                 {"params": [p for p in self.mix.parameters() if p.requires_grad], "weight_decay": 0.0, "lr": self.mix_learning_rate},
                 {"params": [p for p in self.head.parameters() if p.requires_grad]},
@@ -135,6 +142,15 @@ class TaskModel(L.LightningModule):
             lr=self.learning_rate,
             weight_decay=self.weight_decay,
         )
+        if self.lr_decay is None:
+            return optimizer
+        # Stepped after each validation, on the metric early stopping watches, with its notion
+        # of a better score (any rise: threshold 0).
+        plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, mode="max", factor=self.lr_decay, patience=self.lr_decay_patience,
+            threshold=0.0, threshold_mode="abs",
+        )
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": plateau, "monitor": f"val/{self.task.metric}", "interval": "epoch"}}
 
     def mix_report(self) -> dict[str, Any]:
         """The learned (softmax-normalised) layer weights and gamma."""
@@ -146,7 +162,8 @@ class TaskModel(L.LightningModule):
 
 class BestWeights(L.Callback):
     """Keeps a copy of the mix and head at the best validation score (in memory, no pickle),
-    and the validation score of every epoch (the learning curve)."""
+    the validation score of every epoch (the learning curve) and the head's learning rate
+    in that epoch (a plateau schedule lowers it after the validation it follows)."""
 
     def __init__(self, monitor: str) -> None:
         self.monitor = monitor
@@ -155,10 +172,12 @@ class BestWeights(L.Callback):
         self.best_scores: dict[str, float] = {}
         self.state: dict[str, torch.Tensor] | None = None
         self.curve: list[float] = []
+        self.learning_rates: list[float] = []
 
     def on_validation_end(self, trainer: L.Trainer, model: TaskModel) -> None:
         value = float(trainer.callback_metrics[self.monitor])
         self.curve.append(float(model.scores["dev"][self.monitor.split("/", 1)[1]]))
+        self.learning_rates.append(float(trainer.optimizers[0].param_groups[-1]["lr"]))
         if self.best is None or value > self.best:
             self.best, self.best_epoch = value, trainer.current_epoch
             self.best_scores = dict(model.scores["dev"])

@@ -70,6 +70,8 @@ class TrainingConfig:
     max_epochs: int = 30
     patience: int = 3
     max_time: str | None = None
+    lr_decay: float | None = None
+    lr_decay_patience: int = 0
 
 
 def check_config(cfg: DictConfig) -> TrainingConfig:
@@ -95,6 +97,8 @@ def check_config(cfg: DictConfig) -> TrainingConfig:
         ("mix_lr", training.mix_lr, training.mix_lr is None or training.mix_lr > 0),
         ("weight_decay", training.weight_decay, training.weight_decay >= 0),
         ("mix_l2", training.mix_l2, training.mix_l2 >= 0),
+        ("lr_decay", training.lr_decay, training.lr_decay is None or 0 < training.lr_decay < 1),
+        ("lr_decay_patience", training.lr_decay_patience, training.lr_decay_patience >= 0),
     ):
         if not ok:
             raise ConfigError(f"training.{key} is out of range: {value}")
@@ -359,7 +363,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         model = TaskModel(
             task, splits, stores["train"].num_layers, stores["train"].dim, mix=mix,
             learning_rate=training.lr, weight_decay=training.weight_decay, mix_l2=training.mix_l2,
-            mix_learning_rate=training.mix_lr,
+            mix_learning_rate=training.mix_lr, lr_decay=training.lr_decay,
+            lr_decay_patience=training.lr_decay_patience,
         )
     except TypeError as error:  # a head built for another label kind (task=qa head=linear)
         raise ConfigError(f"head: {head_choice(cfg)} does not fit a {task.label_kind} task ({error})") from None
@@ -406,6 +411,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         best_epoch=best.best_epoch,
         stopped_by=stopped_by,
         learning_curve=[round(value, 4) for value in best.curve],
+        learning_rates=best.learning_rates,
         capped=cfg.task.get("max_samples") is not None,
         train_items=len(splits["train"].items),
         wall_time_s=round(time.perf_counter() - started, 2),

@@ -4,9 +4,9 @@ A run writes one :class:`ResultRow` as a JSON object (:meth:`ResultRow.to_dict`)
 reads it back with :meth:`ResultRow.from_dict`, which checks every key against the field's
 type hint and names the file and the key when one is missing or of the wrong type.
 
-Schema 2 rows must hold every field but ``note``. Schema-1 rows (written before schema 2)
-must hold the keys the report has always read (:data:`SCHEMA1_REQUIRED`); the fields they
-lack take their defaults, and ``capped`` is read from the row's config
+Schema 2 rows must hold every field but those in :data:`OPTIONAL`. Schema-1 rows (written
+before schema 2) must hold the keys the report has always read (:data:`SCHEMA1_REQUIRED`);
+the fields they lack take their defaults, and ``capped`` is read from the row's config
 (``task.max_samples`` set or not).
 
 Which files are run rows: every ``*.json`` file under the results folder, at any depth,
@@ -94,6 +94,7 @@ class ResultRow:
     best_epoch: int | None = None
     stopped_by: str | None = None
     learning_curve: list[float] | None = None
+    learning_rates: list[float] | None = None  # the head's learning rate in each epoch (optional)
     capped: bool = False
     train_items: int | None = None
     tokens_per_second: float | None = None
@@ -130,7 +131,7 @@ class ResultRow:
                 f"{path}: key 'schema' is {schema!r}; elmo-report reads schema {readable}"
             )
         hints = _field_hints()
-        required = SCHEMA1_REQUIRED if schema == 1 else tuple(hints.keys() - {"note"})
+        required = SCHEMA1_REQUIRED if schema == 1 else tuple(hints.keys() - set(OPTIONAL))
         for key in sorted(required, key=list(hints).index):
             if key not in data:
                 raise ReportError(f"{path}: run row has no key '{key}'")
@@ -156,6 +157,9 @@ class ResultRow:
 
 
 # The keys every row has held since schema 1, the ones the report reads.
+# Schema-2 fields a row may lack (added after schema 2 was first written).
+OPTIONAL = ("note", "learning_rates")
+
 SCHEMA1_REQUIRED = (
     "task",
     "dataset",

@@ -121,6 +121,8 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
         ("+task.no_such_option=1", "no_such_option"),
         ("mix.fixed_weights=[0.5,0.5]", "mix"),
         ("training.patience=-1", "training.patience"),
+        ("training.lr_decay=1.5", "training.lr_decay"),
+        ("training.lr_decay_patience=-1", "training.lr_decay_patience"),
     ],
 )
 def test_config_errors_are_one_line_before_any_data_is_read(override, message, tmp_path):
