@@ -166,11 +166,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured steps of each copy first")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own choice)")
     parser.add_argument("--tiny", action="store_true", help="a tiny model on synthetic sentences (a quick check)")
+    parser.add_argument("--batch-tokens", type=int, default=None, help="tokens per batch (default: conf/pretrain.yaml's)")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
 
     cfg = OmegaConf.load(CONF_DIR / "pretrain.yaml")
+    if args.batch_tokens:
+        cfg.batch_tokens = args.batch_tokens
     options = TINY_OPTIONS if args.tiny else OmegaConf.to_container(cfg.model, resolve=True)
     batches, vocab_size, source = _batches(cfg, options, args.tiny)
     new = BiLanguageModel(options, vocab_size, list(cfg.cutoffs), cfg.learning_rate, 1)
