@@ -145,5 +145,7 @@ class BiLstmStack(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """One layer of both directions over the sorted batch ``x`` of ``(2, time, batch, dim)``."""
         bias = self.biases[layer] + self.forget_bias  # (2, 4 * hidden)
-        weights = (self.input_weights[layer], self.recurrent_weights[layer], bias, self.projections[layer])
+        weights = (
+            self.input_weights[layer], self.recurrent_weights[layer], bias, self.projections[layer]
+        )
         return run_layer(x, h, c, weights, active, self.config.cell_clip, self.config.proj_clip)

@@ -104,7 +104,8 @@ def _forward(
     for start, stop, rows in step_chunks(active):
         steps = stop - start
         chunk_x = x[:, start:stop, :rows].reshape(2, steps * rows, dim)
-        gates = torch.baddbmm(bias.unsqueeze(1), chunk_x, input_weight).view(2, steps, rows, 4 * hidden)
+        gates = torch.baddbmm(bias.unsqueeze(1), chunk_x, input_weight)
+        gates = gates.view(2, steps, rows, 4 * hidden)
         cells = x.new_empty(2, steps, rows, hidden)
         projections = x.new_empty(2, steps, rows, proj_dim if proj_clip else 0)
         saved += [gates, cells, projections]
@@ -158,15 +159,21 @@ class _LstmLayer(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(
-        ctx: Any, d_out: torch.Tensor | None, d_h_final: torch.Tensor | None, d_c_final: torch.Tensor | None
+        ctx: Any,
+        d_out: torch.Tensor | None,
+        d_h_final: torch.Tensor | None,
+        d_c_final: torch.Tensor | None,
     ) -> tuple[torch.Tensor | None, ...]:
         x, h0, c0, input_weight, recurrent, projection, out, *saved = ctx.saved_tensors
         active, cell_clip, proj_clip = ctx.active, ctx.cell_clip, ctx.proj_clip
-        _, time, batch, dim = x.shape
-        hidden, proj_dim = projection.shape[1], projection.shape[2]
+        dim, (hidden, proj_dim) = x.shape[-1], projection.shape[1:]
         chunks = list(step_chunks(active))
-        # The clipped cell of every step, as the next step read it.
-        cell_at = [cells[:, k] for (start, stop, _), cells in zip(chunks, saved[1::3]) for k in range(stop - start)]
+        # The cell of every step before clipping, ``(2, rows, H)``.
+        cell_at = [
+            cells[:, k]
+            for (start, stop, _), cells in zip(chunks, saved[1::3], strict=True)
+            for k in range(stop - start)
+        ]
 
         def clipped(u: torch.Tensor) -> torch.Tensor:
             return u.clamp(-cell_clip, cell_clip) if cell_clip else u
@@ -175,10 +182,12 @@ class _LstmLayer(torch.autograd.Function):
         d_h = d_h_final.clone() if d_h_final is not None else torch.zeros_like(h0)
         d_c = d_c_final.clone() if d_c_final is not None else torch.zeros_like(c0)
         d_x = torch.zeros_like(x) if ctx.needs_input_grad[0] else None
-        d_input, d_recurrent, d_projection = (torch.zeros_like(w) for w in (input_weight, recurrent, projection))
+        d_input, d_recurrent, d_projection = (
+            torch.zeros_like(w) for w in (input_weight, recurrent, projection)
+        )
         d_bias = x.new_zeros(2, 4 * hidden)
         for (start, stop, rows), gates, cells, projections in reversed(
-            list(zip(chunks, saved[0::3], saved[1::3], saved[2::3]))
+            list(zip(chunks, saved[0::3], saved[1::3], saved[2::3], strict=True))
         ):
             steps = stop - start
             # Rows past active[t] stay zero, so whole-chunk multiplies add nothing for them.
@@ -207,20 +216,20 @@ class _LstmLayer(torch.autograd.Function):
                 torch.mul(d_u * i, 1 - j * j, out=d_g[..., 3 * hidden :])
                 torch.mul(d_u, f, out=d_c[:, :n])
                 d_h[:, :n] = torch.bmm(d_g, recurrent.transpose(1, 2))
+            # The chunk's weight gradients, each one multiply over all its rows.
             flat_d_gates = d_gates.view(2, steps * rows, 4 * hidden)
             if start:
                 h_prev = out[:, start - 1 : stop - 1, :rows]
             else:
                 h_prev = torch.cat([h0[:, None, :rows], out[:, : stop - 1, :rows]], dim=1)
-            d_recurrent.baddbmm_(h_prev.reshape(2, steps * rows, proj_dim).transpose(1, 2), flat_d_gates)
-            d_projection.baddbmm_(
-                m_chunk.view(2, steps * rows, hidden).transpose(1, 2), d_p_chunk.view(2, steps * rows, proj_dim)
-            )
+            h_prev = h_prev.reshape(2, steps * rows, proj_dim)
+            d_recurrent.baddbmm_(h_prev.transpose(1, 2), flat_d_gates)
+            m_flat = m_chunk.view(2, steps * rows, hidden)
+            d_projection.baddbmm_(m_flat.transpose(1, 2), d_p_chunk.view(2, steps * rows, proj_dim))
             chunk_x = x[:, start:stop, :rows].reshape(2, steps * rows, dim)
             d_input.baddbmm_(chunk_x.transpose(1, 2), flat_d_gates)
             d_bias += flat_d_gates.sum(dim=1)
             if d_x is not None:
-                d_x[:, start:stop, :rows] = torch.bmm(flat_d_gates, input_weight.transpose(1, 2)).view(
-                    2, steps, rows, dim
-                )
+                d_chunk_x = torch.bmm(flat_d_gates, input_weight.transpose(1, 2))
+                d_x[:, start:stop, :rows] = d_chunk_x.view(2, steps, rows, dim)
         return d_x, d_h, d_c, d_input, d_recurrent, d_bias, d_projection, None, None, None
