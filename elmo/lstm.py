@@ -9,14 +9,14 @@ One step of one layer, as bilm-tf's ``LSTMCell(num_proj=..., cell_clip=..., proj
 
 Every layer above the first adds its input to its output when skip connections are on.
 
-How it is computed: the input products ``x_t W_x`` of all timesteps are one matrix
-multiply, only ``h_{t-1} W_h`` runs step by step, and the forward and backward
+How it is computed: the input products ``x_t W_x`` of a chunk of timesteps are one
+matrix multiply, only ``h_{t-1} W_h`` runs step by step, and the forward and backward
 directions share each step's batched multiplies (their weights are stacked on a leading
 axis of 2). Sentences are sorted by length so the rows still running at step ``t`` are a
 prefix of the batch and padding is never computed; the backward direction runs on each
-sentence reversed within its own length. The step loop and its hand-written gradient are in
-``elmo.lstm_steps``. Gate columns are stored as ``i, f, o, j`` (the
-file's order is ``i, j, f, o``) so one ``sigmoid`` covers three gates.
+sentence reversed within its own length. The step loop and its hand-written gradient are
+in ``elmo.lstm_steps``. Gate columns are stored as ``i, f, o, j`` (the file's order is
+``i, j, f, o``) so one ``sigmoid`` covers three gates.
 """
 
 from __future__ import annotations
