@@ -1,21 +1,30 @@
-"""Training throughput of biLM pretraining: tokens/s, FLOPs per token, share of the machine.
+"""Training throughput of biLM pretraining: the hand-written LSTM gradient against autograd
+through every step, side by side on the same batches.
 
 Runs full training steps (both language models forward, backward, gradient clipping, Adam)
 of the model in ``conf/pretrain.yaml`` on batches drawn from the real corpus when it is
-there (else a synthetic sample) and prints tokens/s (targets per direction), the model's
-training FLOPs per token (3x the forward multiply-adds of the biLM and the adaptive
-softmax) and the fraction of a measured fp32 matrix multiply that this reaches.
+there (else a synthetic sample), alternating two copies of the same model: ``new``, the
+package as it is (``elmo.lstm_steps``), and ``old``, the same biLM whose LSTM layers run
+under autograd step by step (``AutogradBiLstmStack``, the previous implementation). Each
+batch goes through both, in alternating order, so load from other work on the machine
+falls on both alike. It prints tokens/s (targets per direction) of each and their ratio,
+the model's training FLOPs per token (3x the forward multiply-adds of the biLM and the
+adaptive softmax), the fraction of a measured fp32 matrix multiply that this reaches, and
+how far the first step's losses and gradients of the two copies are apart.
 
-    python -m benchmarks.pretrain_speed --steps 30
+    python -m benchmarks.pretrain_speed --steps 30 --threads 1
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import os
+import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 from omegaconf import OmegaConf
@@ -23,9 +32,64 @@ from omegaconf import OmegaConf
 from benchmarks.bilm_speed import flops_per_token, matmul_gflops
 from elmo.lm import BiLanguageModel
 from elmo.lm_data import LanguageModelBatches, build_vocabulary, prepare_corpus
+from elmo.lstm import BiLstmStack
+from elmo.lstm_steps import step_chunks
 from elmo.pretrain import CONF_DIR
 
 REUTERS = Path(__file__).resolve().parents[1].parent / "shared/data/corpus/reuters"
+
+#: A model small enough for a test run in seconds (``--tiny``).
+TINY_OPTIONS = {
+    "lstm": {"dim": 32, "projection_dim": 16, "n_layers": 2, "cell_clip": 3, "proj_clip": 3,
+             "use_skip_connections": True},
+    "char_cnn": {"embedding": {"dim": 4}, "filters": [[1, 8], [2, 8], [3, 16]], "n_highway": 1,
+                 "n_characters": 262, "max_characters_per_token": 50, "activation": "relu"},
+}
+
+
+class AutogradBiLstmStack(BiLstmStack):
+    """The biLM's LSTM as it was before ``elmo.lstm_steps``: each step's operations
+    recorded by autograd, the gradient found by it. Same weights, same function."""
+
+    def _run_layer(
+        self, layer: int, x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, active: list[int]
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        _, time_steps, batch, _ = x.shape
+        hidden = self.config.dim
+        cell_clip, proj_clip = self.config.cell_clip, self.config.proj_clip
+        recurrent, projection = self.recurrent_weights[layer], self.projections[layer]
+        bias = (self.biases[layer] + self.forget_bias).unsqueeze(1)  # (2, 1, 4H)
+        out = x.new_zeros(2, time_steps, batch, self.config.projection_dim)
+        for start, stop, rows in step_chunks(active):
+            chunk_x = x[:, start:stop, :rows].reshape(2, (stop - start) * rows, -1)
+            gates_x = torch.baddbmm(bias, chunk_x, self.input_weights[layer]).view(2, stop - start, rows, -1)
+            for t in range(start, stop):
+                n = active[t]
+                gates = torch.baddbmm(gates_x[:, t - start, :n], h[:, :n], recurrent)  # (2, n, 4H)
+                i, f, o = gates[..., : 3 * hidden].sigmoid().chunk(3, dim=-1)
+                cell = torch.addcmul(f * c[:, :n], i, gates[..., 3 * hidden :].tanh())
+                if cell_clip:
+                    cell = cell.clamp(-cell_clip, cell_clip)
+                proj = torch.bmm(o * cell.tanh(), projection)  # (2, n, P)
+                if proj_clip:
+                    proj = proj.clamp(-proj_clip, proj_clip)
+                out[:, t, :n] = proj
+                if n == batch:
+                    h, c = proj, cell
+                else:  # finished rows keep their last state
+                    h = torch.cat([proj, h[:, n:]], dim=1)
+                    c = torch.cat([cell, c[:, n:]], dim=1)
+        return out, h, c
+
+
+def with_autograd_lstm(model: BiLanguageModel) -> BiLanguageModel:
+    """A copy of ``model`` (same weights) whose LSTM is ``AutogradBiLstmStack``."""
+    old = copy.deepcopy(model)
+    lstm = old.bilm.lstm
+    reference = AutogradBiLstmStack(lstm.config, lstm.input_weights[0].shape[1])
+    reference.load_state_dict(lstm.state_dict())
+    old.bilm.lstm = reference
+    return old
 
 
 def softmax_flops(model: BiLanguageModel, targets: torch.Tensor) -> float:
@@ -41,16 +105,41 @@ def softmax_flops(model: BiLanguageModel, targets: torch.Tensor) -> float:
     return flops
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--warmup", type=int, default=3)
-    args = parser.parse_args()
+def training_step(
+    model: BiLanguageModel, optimizer: torch.optim.Optimizer, batch: dict[str, torch.Tensor], clip: float
+) -> tuple[float, int]:
+    """One step as ``elmo-pretrain`` takes it; returns its seconds and the targets per direction."""
+    start = time.perf_counter()
+    forward, backward, count = model.negative_log_likelihoods(batch)
+    loss = (forward + backward) / (2 * count)
+    optimizer.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+    optimizer.step()
+    return time.perf_counter() - start, count
 
-    cfg = OmegaConf.load(CONF_DIR / "pretrain.yaml")
-    options = OmegaConf.to_container(cfg.model, resolve=True)
+
+def gradient_difference(old: BiLanguageModel, new: BiLanguageModel, batch: dict[str, torch.Tensor]) -> tuple[float, float]:
+    """Largest ``|old - new|`` of the loss, and of any gradient relative to that gradient's
+    largest entry, on one batch (the models' gradients are overwritten)."""
+    losses, grads = [], []
+    for model in (old, new):
+        model.zero_grad()
+        forward, backward, count = model.negative_log_likelihoods(batch)
+        loss = (forward + backward) / (2 * count)
+        loss.backward()
+        losses.append(loss.item())
+        grads.append([p.grad for p in model.parameters()])
+    relative = max(
+        float((a - b).abs().max() / a.abs().max().clamp_min(1e-30)) for a, b in zip(*grads, strict=True) if a is not None
+    )
+    return abs(losses[0] - losses[1]), relative
+
+
+def _batches(cfg: Any, options: dict, tiny: bool) -> tuple[LanguageModelBatches, int, str]:
+    """Training batches of Reuters (or synthetic) sentences, the vocabulary size, the source."""
     with tempfile.TemporaryDirectory() as tmp:
-        if REUTERS.is_dir():
+        if REUTERS.is_dir() and not tiny:
             corpus = prepare_corpus(REUTERS, tmp, max_tokens=400_000)
             source = "Reuters sentences"
         else:
@@ -58,45 +147,74 @@ def main() -> None:
             words = [f"w{i}" for i in range(3000)]
             g = torch.Generator().manual_seed(0)
             lines = [" ".join(words[int(i)] for i in torch.randint(3000, (int(n),), generator=g)) + " ."
-                     for n in torch.randint(5, 40, (20_000,), generator=g)]
+                     for n in torch.randint(5, 40, (500 if tiny else 20_000,), generator=g)]
             text.write_text("\n\n".join(lines))
             corpus = prepare_corpus(text, Path(tmp) / "prepared")
             source = "synthetic sentences"
     vocabulary = build_vocabulary(corpus, cfg.vocab_size)
-    batches = LanguageModelBatches(corpus, vocabulary, "train", max_tokens=cfg.batch_tokens, max_length=cfg.max_length)
-    model = BiLanguageModel(options, len(vocabulary), list(cfg.cutoffs), cfg.learning_rate, 1)
-    model.train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate)
-    stream = batches.iterate()
+    batches = LanguageModelBatches(
+        corpus, vocabulary, "train", max_tokens=cfg.batch_tokens, max_length=cfg.max_length,
+        max_characters=options["char_cnn"]["max_characters_per_token"],
+    )
+    return batches, len(vocabulary), source
 
-    tokens = 0
-    seconds = 0.0
-    forward_flops = []
+
+def main(argv: list[str] | None = None) -> None:
+    """Measure and print; ``argv`` as on the command line."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=30, help="measured steps of each copy")
+    parser.add_argument("--warmup", type=int, default=3, help="unmeasured steps of each copy first")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own choice)")
+    parser.add_argument("--tiny", action="store_true", help="a tiny model on synthetic sentences (a quick check)")
+    parser.add_argument("--batch-tokens", type=int, default=None, help="tokens per batch (default: conf/pretrain.yaml's)")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+    cfg = OmegaConf.load(CONF_DIR / "pretrain.yaml")
+    if args.batch_tokens:
+        cfg.batch_tokens = args.batch_tokens
+    options = TINY_OPTIONS if args.tiny else OmegaConf.to_container(cfg.model, resolve=True)
+    batches, vocab_size, source = _batches(cfg, options, args.tiny)
+    new = BiLanguageModel(options, vocab_size, list(cfg.cutoffs), cfg.learning_rate, 1)
+    old = with_autograd_lstm(new)
+    stream = batches.iterate()
+    loss_gap, grad_gap = gradient_difference(old, new, next(stream)[1])
+
+    models = {"old": old, "new": new}
+    optimizers = {name: torch.optim.Adam(m.parameters(), lr=cfg.learning_rate) for name, m in models.items()}
+    seconds: dict[str, list[float]] = {"old": [], "new": []}
+    tokens, forward_flops = 0, []
     for step in range(args.warmup + args.steps):
         _, batch = next(stream)
-        start = time.perf_counter()
-        forward, backward, count = model.negative_log_likelihoods(batch)
-        loss = (forward + backward) / (2 * count)
-        optimizer.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.trainer.gradient_clip_val)
-        optimizer.step()
+        order = ["old", "new"] if step % 2 == 0 else ["new", "old"]
+        for name in order:
+            took, count = training_step(models[name], optimizers[name], batch, cfg.trainer.gradient_clip_val)
+            if step >= args.warmup:
+                seconds[name].append(took)
         if step >= args.warmup:
-            seconds += time.perf_counter() - start
             tokens += count
             targets = batch["targets"][batch["targets"] >= 0]
-            forward_flops.append(flops_per_token(options) + 2 * softmax_flops(model, targets))
-    peak = matmul_gflops()
+            forward_flops.append(flops_per_token(options) + 2 * softmax_flops(new, targets))
+
+    peak = matmul_gflops(seconds=0.2 if args.tiny else 2.0)
     train_flops = 3 * sum(forward_flops) / len(forward_flops)
-    rate = tokens / seconds
-    params = sum(p.numel() for p in model.bilm.parameters())
+    params = sum(p.numel() for p in new.bilm.parameters())
     print(f"machine: {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"fp32 matmul {peak:.1f} GFLOP/s (2048x2048)")
-    print(f"model: conf/pretrain.yaml, biLM {params / 1e6:.2f}M parameters, vocabulary {len(vocabulary)}, "
-          f"batches of {cfg.batch_tokens} tokens ({source})")
+    print(f"model: {'tiny' if args.tiny else 'conf/pretrain.yaml'}, biLM {params / 1e6:.2f}M parameters, "
+          f"vocabulary {vocab_size}, batches of {cfg.batch_tokens} tokens ({source})")
     print(f"training FLOPs per token: {train_flops / 1e6:.1f} MFLOP (3x forward: biLM + both directions' softmax)")
-    print(f"throughput: {rate:.0f} tokens/s over {args.steps} steps, {rate * train_flops / 1e9:.1f} GFLOP/s, "
-          f"{100 * rate * train_flops / 1e9 / peak:.1f}% of the measured matmul throughput")
+    print(f"first step, old vs new: |loss difference| {loss_gap:.1e}, largest gradient difference "
+          f"{grad_gap:.1e} of that gradient's largest entry")
+    rates = {}
+    for name, took in seconds.items():
+        rates[name] = tokens / sum(took)
+        print(f"{name}: {rates[name]:.0f} tokens/s over {args.steps} steps (median step "
+              f"{1e3 * statistics.median(took):.0f} ms), {rates[name] * train_flops / 1e9:.1f} GFLOP/s, "
+              f"{100 * rates[name] * train_flops / 1e9 / peak:.1f}% of the measured matmul throughput")
+    print(f"new/old: {rates['new'] / rates['old']:.2f}x tokens/s "
+          f"(median step ratio {statistics.median(seconds['old']) / statistics.median(seconds['new']):.2f}x)")
 
 
 if __name__ == "__main__":

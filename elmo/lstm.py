@@ -9,13 +9,14 @@ One step of one layer, as bilm-tf's ``LSTMCell(num_proj=..., cell_clip=..., proj
 
 Every layer above the first adds its input to its output when skip connections are on.
 
-How it is computed: the input products ``x_t W_x`` of all timesteps are one matrix
-multiply, only ``h_{t-1} W_h`` runs step by step, and the forward and backward
+How it is computed: the input products ``x_t W_x`` of a chunk of timesteps are one
+matrix multiply, only ``h_{t-1} W_h`` runs step by step, and the forward and backward
 directions share each step's batched multiplies (their weights are stacked on a leading
 axis of 2). Sentences are sorted by length so the rows still running at step ``t`` are a
 prefix of the batch and padding is never computed; the backward direction runs on each
-sentence reversed within its own length. Gate columns are stored as ``i, f, o, j`` (the
-file's order is ``i, j, f, o``) so one ``sigmoid`` covers three gates.
+sentence reversed within its own length. The step loop and its hand-written gradient are
+in ``elmo.lstm_steps``. Gate columns are stored as ``i, f, o, j`` (the file's order is
+``i, j, f, o``) so one ``sigmoid`` covers three gates.
 """
 
 from __future__ import annotations
@@ -24,14 +25,13 @@ import torch
 from torch import nn
 
 from elmo.config import LstmConfig
+from elmo.lstm_steps import run_layer
 
 #: The LSTM state of every layer: ``(h, c)`` with ``h`` of shape ``(2, batch,
 #: projection_dim)`` and ``c`` of shape ``(2, batch, dim)``; index 0 is the forward direction.
 LstmState = list[tuple[torch.Tensor, torch.Tensor]]
 
 FORGET_BIAS = 1.0
-# Rows (timesteps x sentences) of one input-product multiply.
-_INPUT_ROWS_PER_MULTIPLY = 256
 
 
 class BiLstmStack(nn.Module):
@@ -144,39 +144,8 @@ class BiLstmStack(nn.Module):
         active: list[int],
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """One layer of both directions over the sorted batch ``x`` of ``(2, time, batch, dim)``."""
-        _, time, batch, dim = x.shape
-        hidden = self.config.dim
-        cell_clip, proj_clip = self.config.cell_clip, self.config.proj_clip
-        recurrent = self.recurrent_weights[layer]
-        projection = self.projections[layer]
-        bias = (self.biases[layer] + self.forget_bias).unsqueeze(1)  # (2, 1, 4 * hidden)
-        input_weight = self.input_weights[layer]
-        out = x.new_zeros(2, time, batch, self.config.projection_dim)
-        start = 0
-        while start < time and active[start] > 0:
-            # Input products of a chunk of timesteps in one multiply over the rows still
-            # running: large enough to be efficient, small enough to stay in cache.
-            rows = active[start]
-            stop = min(time, start + max(1, _INPUT_ROWS_PER_MULTIPLY // rows))
-            chunk_x = x[:, start:stop, :rows].reshape(2, (stop - start) * rows, dim)
-            gates_x = torch.baddbmm(bias, chunk_x, input_weight).view(2, stop - start, rows, -1)
-            for t in range(start, stop):
-                n = active[t]
-                if n == 0:
-                    break
-                gates = torch.baddbmm(gates_x[:, t - start, :n], h[:, :n], recurrent)  # (2, n, 4H)
-                i, f, o = gates[..., : 3 * hidden].sigmoid().chunk(3, dim=-1)
-                cell = torch.addcmul(f * c[:, :n], i, gates[..., 3 * hidden :].tanh())
-                if cell_clip:
-                    cell = cell.clamp(-cell_clip, cell_clip)
-                proj = torch.bmm(o * cell.tanh(), projection)  # (2, n, projection_dim)
-                if proj_clip:
-                    proj = proj.clamp(-proj_clip, proj_clip)
-                out[:, t, :n] = proj
-                if n == batch:
-                    h, c = proj, cell
-                else:  # finished rows keep their last state
-                    h = torch.cat([proj, h[:, n:]], dim=1)
-                    c = torch.cat([cell, c[:, n:]], dim=1)
-            start = stop
-        return out, h, c
+        bias = self.biases[layer] + self.forget_bias  # (2, 4 * hidden)
+        weights = (
+            self.input_weights[layer], self.recurrent_weights[layer], bias, self.projections[layer]
+        )
+        return run_layer(x, h, c, weights, active, self.config.cell_clip, self.config.proj_clip)
