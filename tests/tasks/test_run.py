@@ -75,6 +75,28 @@ def test_every_task_config_trains_and_writes_a_row(task, tmp_path):
     assert 100 * sum(parts["num"]) / sum(parts["den"]) == pytest.approx(row["metrics"][f"test/{metric}"], abs=1e-3)
 
 
+@pytest.mark.parametrize(
+    ("overrides", "how"),
+    [
+        (["training.max_epochs=1"], "max_epochs"),
+        (["training.max_epochs=60", "training.patience=0"], "early_stopping"),
+        (["training.max_epochs=100000", "training.patience=100000", "training.max_time=00:00:00:03"], "max_time"),
+    ],
+)
+def test_the_row_says_what_stopped_training_and_keeps_every_epoch(overrides, how, elmo_fixtures, tmp_path):
+    row = _tiny_run("sentiment", elmo_fixtures, tmp_path, *overrides)
+    assert row["stopped_by"] == how
+    curve, rates = row["learning_curve"], row["learning_rates"]
+    assert len(curve) == len(rates) == row["epochs"] >= 1
+    assert curve[row["best_epoch"]] == max(curve) == row["metrics"]["val/accuracy"]
+    if how == "max_epochs":
+        assert row["epochs"] == 1
+    if how == "early_stopping":  # patience 0: the first epoch that is no better ends it
+        assert row["epochs"] < 60 and row["best_epoch"] == row["epochs"] - 2
+        assert all(a < b for a, b in zip(curve[:-1], curve[1:-1]))
+        assert curve[-1] <= curve[-2]
+
+
 def test_tagger_predictions_are_conll_columns(elmo_fixtures, tmp_path):
     row = _tiny_run("pos", elmo_fixtures, tmp_path)
     path = next((tmp_path / "results").rglob(row["predictions"]))
