@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import torch
 
 from tasks.cache import Store
@@ -35,17 +36,20 @@ class Batch:
 
 
 def collate(items: Sequence[Item], store: Store, task: Task) -> Batch:
-    """Gather the items' feature slices into padded ``(batch, layers, time, dim)`` tensors."""
+    """Gather the items' feature slices into padded ``(batch, layers, time, dim)`` tensors.
+
+    Each item's slice is copied straight from the store into the padded float32 buffer,
+    converted on the way (``Store.read_into``), rather than first into a tensor of its own.
+    """
     layers, masks = [], []
     for slot in range(len(items[0].slots)):
-        pieces = [store.get(text, start, end) for text, start, end in (item.slots[slot] for item in items)]
-        width = max(max(len(p) for p in pieces), 1)
-        padded = torch.zeros(len(items), width, store.num_layers, store.dim)
-        mask = torch.zeros(len(items), width, dtype=torch.bool)
-        for row, piece in enumerate(pieces):
-            padded[row, : len(piece)] = piece
-            mask[row, : len(piece)] = True
-        layers.append(padded.transpose(1, 2))  # (batch, layers, time, dim)
+        spans = [item.slots[slot] for item in items]
+        lengths = [end - start for _, start, end in spans]
+        padded = np.zeros((len(items), max(max(lengths), 1), store.num_layers, store.dim), dtype=np.float32)
+        for row, (text, start, end) in enumerate(spans):
+            store.read_into(padded[row, : end - start], text, start, end)
+        mask = torch.arange(padded.shape[1]) < torch.tensor(lengths).unsqueeze(1)  # (batch, time)
+        layers.append(torch.from_numpy(padded).transpose(1, 2))  # (batch, layers, time, dim)
         masks.append(mask)
     return Batch(layers, masks, list(items), task.targets(items))
 

@@ -93,6 +93,12 @@ class FeatureStore:
         rows = self.data[first + start : last]
         return torch.from_numpy(np.array(rows, dtype=np.float32))  # a copy: the entry is read-only
 
+    def read_into(self, out: np.ndarray, index: int, start: int, end: int) -> None:
+        """Write tokens ``start:end`` of text ``index`` into ``out`` (``(end - start, layers,
+        dim)``, any float dtype): one copy that also converts, where :meth:`get` makes two."""
+        first = int(self.offsets[index])
+        out[...] = self.data[first + start : first + end]
+
 
 @dataclass(frozen=True)
 class ConcatStore:
@@ -132,6 +138,14 @@ class ConcatStore:
         """Tokens ``start:end`` of text ``index``: ``(tokens, layers, dim)``, members in order."""
         pieces = [part.get(index, start, end) for part in self.parts]
         return torch.cat([piece.expand(-1, self.num_layers, -1) for piece in pieces], dim=2)
+
+    def read_into(self, out: np.ndarray, index: int, start: int, end: int) -> None:
+        """As :meth:`FeatureStore.read_into`, each member into its columns of the feature
+        axis (a one-layer member broadcast over every layer)."""
+        column = 0
+        for part in self.parts:
+            part.read_into(out[..., column : column + part.dim], index, start, end)
+            column += part.dim
 
 
 Store = FeatureStore | ConcatStore
