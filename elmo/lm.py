@@ -39,6 +39,9 @@ class BiLanguageModel(L.LightningModule):
         learning_rate: peak Adam learning rate.
         warmup_steps: linear warm-up steps, then inverse square-root decay.
         seed: seed of the initial weights.
+        steps_before: steps an earlier run already took with these weights (training
+            continued from an export): the inverse square-root decay goes on from there,
+            after a new warm-up, since the optimizer's moments start afresh.
     """
 
     def __init__(
@@ -49,6 +52,7 @@ class BiLanguageModel(L.LightningModule):
         learning_rate: float = 2e-3,
         warmup_steps: int = 200,
         seed: int = 0,
+        steps_before: int = 0,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -125,9 +129,8 @@ class BiLanguageModel(L.LightningModule):
 
     def configure_optimizers(self) -> dict[str, Any]:
         optimizer = torch.optim.Adam(self.parameters(), lr=self.hparams.learning_rate)
-        warmup = max(1, self.hparams.warmup_steps)
         schedule = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda step: min((step + 1) / warmup, math.sqrt(warmup / (step + 1)))
+            optimizer, lambda step: learning_rate_factor(step, self.hparams.warmup_steps, self.hparams.steps_before)
         )
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
 
@@ -138,6 +141,14 @@ class BiLanguageModel(L.LightningModule):
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         self.data_position = checkpoint.get("data_position", 0)
         self.tokens_trained = checkpoint.get("tokens_trained", 0)
+
+
+def learning_rate_factor(step: int, warmup_steps: int, steps_before: int = 0) -> float:
+    """The peak rate's multiplier at ``step`` of this run: a linear warm-up over
+    ``warmup_steps``, times an inverse square-root decay in the steps of every run so far."""
+    warmup = max(1, warmup_steps)
+    ramp = min(1.0, (step + 1) / warmup)
+    return ramp * math.sqrt(warmup / max(warmup, steps_before + step + 1))
 
 
 def held_out_perplexities(forward_nll: float, backward_nll: float, count: float) -> dict[str, float]:

@@ -303,6 +303,34 @@ class LanguageModelBatches:
             padded[row, : len(t)] = torch.tensor(t)
         return {"char_ids": self.encoder.encode_batch(words), "targets": padded}
 
+    def tokens_before(self, position: int) -> tuple[int, int]:
+        """Where stream ``position`` stands: its epoch, and the tokens of that epoch's
+        batches before it (markers included)."""
+        epoch = 0
+        while position >= len(batches := self.epoch(epoch)):
+            position -= len(batches)
+            epoch += 1
+        return epoch, sum(self._batch_tokens(b) for b in batches[:position])
+
+    def position_at(self, epoch: int, tokens: int) -> int:
+        """The first stream position of ``epoch`` with at least ``tokens`` of it before.
+
+        Every epoch takes its sentences in one shuffled order, pool by pool, whatever the
+        batch size: so a stream of another ``max_tokens`` that stopped ``tokens`` into the
+        epoch had trained on the same sentences, up to the order within one pool.
+        """
+        position = sum(len(self.epoch(e)) for e in range(epoch))
+        done = 0
+        for batch in self.epoch(epoch):
+            if done >= tokens:
+                break
+            done += self._batch_tokens(batch)
+            position += 1
+        return position
+
+    def _batch_tokens(self, batch: list[int]) -> int:
+        return sum(self.pieces[i][1] - self.pieces[i][0] + 2 for i in batch)
+
     def iterate(self, position: int = 0, rank: int = 0, num_ranks: int = 1) -> Iterator[tuple[int, dict[str, torch.Tensor]]]:
         """Training batches forever, from global batch ``position`` on, with their positions.
 

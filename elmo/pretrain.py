@@ -33,7 +33,8 @@ from torch.utils.data import DataLoader, IterableDataset
 from elmo.bilm import BiLM
 from elmo.cli import DEBUG_HELP, command_line, error_boundary, fraction, positive_int
 from elmo.corpus import Vocabulary
-from elmo.errors import UserError, one_line
+from elmo.config import BiLMConfig
+from elmo.errors import ConfigError, UserError, one_line
 from elmo.io import check_writable, hdf5_writer, write_json_atomic
 from elmo.lm import BiLanguageModel, held_out_perplexities
 from elmo.lm_data import LanguageModelBatches, build_vocabulary, prepare_corpus
@@ -158,6 +159,86 @@ def _check_checkpoint(path: Path) -> None:
         ) from None
 
 
+_DATA_KEYS = ("seed", "heldout_fraction", "max_corpus_tokens", "batch_tokens", "max_length", "vocab_size")
+
+
+def _data_settings(cfg: DictConfig) -> dict[str, Any]:
+    """The settings that decide which batches a run trains on, in what order."""
+    return {key: cfg[key] for key in _DATA_KEYS}
+
+
+def _run_record(metrics: dict[str, Any]) -> dict[str, Any]:
+    return {"steps": metrics.get("steps"), "train_tokens": metrics.get("train_tokens"),
+            "train_seconds": metrics.get("train_seconds_this_run")}
+
+
+def _read_metrics(folder: Path) -> dict[str, Any]:
+    path = folder / "metrics.json"
+    try:
+        metrics = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise WeightFileError(f"{path}: missing; init_from needs the metrics.json that elmo-pretrain writes") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise WeightFileError(f"{path}: not valid JSON ({error})") from None
+    if not isinstance(metrics, dict) or not all(isinstance(metrics.get(k), int) for k in ("steps", "train_tokens")):
+        raise WeightFileError(f"{path}: expected a JSON object with integer 'steps' and 'train_tokens'")
+    return metrics
+
+
+def _earlier_training(
+    cfg: DictConfig, options: dict[str, Any], vocabulary: Vocabulary, train: LanguageModelBatches
+) -> dict[str, Any]:
+    """The export named by ``init_from``, checked against this run's config: its weights,
+    and where its training stopped, as a position in ``train``'s stream (another batch
+    size is allowed: the position is then the same number of tokens into the epoch).
+
+    Raises:
+        ConfigError: the export's architecture, vocabulary or data settings differ from
+            the config's (the key is named).
+        WeightFileError: a file of the export is missing or damaged.
+    """
+    folder = Path(cfg.get("init_from"))
+    metrics = _read_metrics(folder)
+    model, earlier_vocabulary = load_language_model(folder)
+    if model.bilm.config.to_dict() != BiLMConfig.from_dict(options).to_dict():
+        raise ConfigError(f"config: key 'model' differs from {folder / 'options.json'}: continue with the same architecture")
+    if earlier_vocabulary.words != vocabulary.words:
+        raise ConfigError(
+            f"config: the vocabulary of this corpus and 'vocab_size' differs from {folder / 'vocab.txt'}: "
+            "continue on the same corpus and settings"
+        )
+    if list(model.softmax.cutoffs[:-1]) != [c for c in cfg.cutoffs if c < len(vocabulary) - 1]:
+        raise ConfigError(f"config: key 'cutoffs' differs from {folder / 'softmax.hdf5'}")
+    data = metrics.get("data")
+    if not isinstance(data, dict) or set(data) != set(_DATA_KEYS):
+        raise WeightFileError(f"{folder / 'metrics.json'}: expected key 'data' with the settings {', '.join(_DATA_KEYS)}")
+    for key, value in data.items():
+        if key != "batch_tokens" and cfg.get(key) != value:
+            raise ConfigError(
+                f"config: key '{key}' is {cfg.get(key)!r} but {folder} was trained with {value!r}: "
+                "the run would not continue where that one stopped"
+            )
+    position = metrics.get("data_position", metrics["steps"])  # one batch per step before ddp
+    if data["batch_tokens"] != train.max_tokens:  # the same place in the same sentence order
+        earlier = LanguageModelBatches(
+            train.corpus, vocabulary, "train", max_tokens=data["batch_tokens"], max_length=train.max_length,
+            seed=train.seed, max_characters=train.encoder.max_characters,
+        )
+        position = train.position_at(*earlier.tokens_before(position))
+    return {"model": model, "steps": metrics["steps"], "train_tokens": metrics["train_tokens"], "data_position": position}
+
+
+def _continue_from(model: BiLanguageModel, before: dict[str, Any]) -> None:
+    model.bilm.load_state_dict(before["model"].bilm.state_dict())
+    model.softmax.load_state_dict(before["model"].softmax.state_dict())
+    model.data_position = before["data_position"]
+    model.tokens_trained = before["train_tokens"]
+    logger.info(
+        "continuing from %s steps and %s tokens per direction (training batch %s on)",
+        before["steps"], before["train_tokens"], before["data_position"],
+    )
+
+
 def run(cfg: DictConfig) -> dict[str, Any]:
     """Check the config, prepare, train, export; returns the final metrics.
 
@@ -177,12 +258,17 @@ def run(cfg: DictConfig) -> dict[str, Any]:
               "max_characters": options["char_cnn"]["max_characters_per_token"]}
     train = LanguageModelBatches(corpus, vocabulary, "train", seed=cfg.seed, **common)
     heldout = LanguageModelBatches(corpus, vocabulary, "heldout", max_sentences=cfg.heldout_sentences, **common)
-    model = BiLanguageModel(options, len(vocabulary), list(cfg.cutoffs), cfg.learning_rate, cfg.warmup_steps, cfg.seed)
-    parameters = sum(p.numel() for p in model.bilm.parameters())
-    logger.info("biLM parameters: %d, vocabulary: %d, train pieces: %d", parameters, len(vocabulary), len(train.pieces))
-
     checkpoints = output / "checkpoints"
     last = checkpoints / "last.ckpt"
+    before = _earlier_training(cfg, options, vocabulary, train) if cfg.get("init_from") else None
+    model = BiLanguageModel(
+        options, len(vocabulary), list(cfg.cutoffs), cfg.learning_rate, cfg.warmup_steps, cfg.seed,
+        steps_before=before["steps"] if before else 0,
+    )
+    if before:  # a checkpoint of this run, when there is one, then replaces all but steps_before
+        _continue_from(model, before)
+    parameters = sum(p.numel() for p in model.bilm.parameters())
+    logger.info("biLM parameters: %d, vocabulary: %d, train pieces: %d", parameters, len(vocabulary), len(train.pieces))
     trainer = L.Trainer(
         **OmegaConf.to_container(cfg.trainer, resolve=True),
         accelerator="cpu",
@@ -210,13 +296,21 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     vocabulary.save(export / "vocab.txt")
     save_softmax(model, export / "softmax.hdf5")
     everything_heldout = LanguageModelBatches(corpus, vocabulary, "heldout", **common)
+    seconds = time.perf_counter() - started
+    steps_before = model.hparams.steps_before
     metrics = evaluate(model, everything_heldout) | {
-        "steps": trainer.global_step,
+        "steps": steps_before + trainer.global_step,
+        "data_position": model.data_position,
         "train_tokens": model.tokens_trained,
-        "train_seconds_this_run": time.perf_counter() - started,
+        "train_seconds_this_run": seconds,
         "parameters": parameters,
         "vocab_size": len(vocabulary),
+        "data": _data_settings(cfg),
     }
+    if steps_before:
+        earlier = _read_metrics(Path(cfg.get("init_from")))
+        metrics["continued_from"] = {key: earlier.get(key) for key in ("steps", "train_tokens", "ppl_forward", "ppl_backward")}
+        metrics["runs"] = [*earlier.get("runs", [_run_record(earlier)]), _run_record(metrics)]
     write_json_atomic(export / "metrics.json", metrics)
     logger.info("exported to %s: %s", export, metrics)
     return metrics

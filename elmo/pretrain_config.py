@@ -65,6 +65,9 @@ def check_pretrain_config(cfg: DictConfig) -> dict[str, Any]:
             f"{SOURCE}: key 'encoding_errors' must be 'strict' or 'replace', got {reader.get('encoding_errors')!r}"
         )
     reader.integer("seed", minimum=0)
+    init_from = reader.get("init_from", None)
+    if init_from is not None and not (isinstance(init_from, str) and Path(init_from).is_dir()):
+        raise ConfigError(f"{SOURCE}: key 'init_from' must be null or a folder exported by elmo-pretrain, got {init_from!r}")
     reader.integer("vocab_size")  # cutoffs at or above it are dropped by the model
     cutoffs = reader.get("cutoffs")
     if (

@@ -165,3 +165,66 @@ def test_encoding_errors_can_be_replaced(tmp_path):
 def test_missing_corpus_is_named(tmp_path):
     with pytest.raises(CorpusError, match=r"corpus path not found: .*nothere"):
         prepare_corpus(tmp_path / "nothere", tmp_path / "prepared")
+
+
+def test_learning_rate_schedule_continues_an_earlier_run():
+    from elmo.lm import learning_rate_factor
+
+    # A run from scratch: the linear warm-up, then the inverse square-root decay.
+    for step in (0, 5, 19, 20, 50, 999):
+        assert learning_rate_factor(step, 20) == pytest.approx(min((step + 1) / 20, (20 / (step + 1)) ** 0.5))
+    # Continued after 1,000 steps: warm up again, to where the decay had got to.
+    assert learning_rate_factor(0, 20, 1000) == pytest.approx(1 / 20 * (20 / 1001) ** 0.5)
+    assert learning_rate_factor(99, 20, 1000) == pytest.approx((20 / 1100) ** 0.5)
+
+
+def test_training_continues_from_an_export_where_it_stopped(tmp_path):
+    corpus = write_corpus(tmp_path / "corpus", sentences=500)
+    common = ("trainer.val_check_interval=20", "warmup_steps=5")
+    straight = run(tiny_config(tmp_path / "a", corpus, "trainer.max_steps=40", *common))
+    first = run(tiny_config(tmp_path / "b", corpus, "trainer.max_steps=20", *common))
+    first_export = tmp_path / "b/run/export"
+    more = run(tiny_config(tmp_path / "c", corpus, "trainer.max_steps=20", f"init_from={first_export}", *common))
+    # The second run trained on batches 20..39 of the same stream, as the straight run did.
+    assert more["steps"] == 40 and more["data_position"] == 40
+    assert more["train_tokens"] == straight["train_tokens"] > first["train_tokens"]
+    assert more["ppl"] < first["ppl"]
+    assert more["continued_from"]["steps"] == 20
+    assert [r["steps"] for r in more["runs"]] == [20, 40]
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [("vocab_size=50", "key .vocab_size."), ("model.lstm.dim=48", "key 'model'"), ("max_length=20", "key 'max_length'")],
+)
+def test_continuing_with_other_settings_is_refused(tmp_path, override, message):
+    from elmo.errors import ConfigError
+
+    corpus = write_corpus(tmp_path / "corpus", sentences=200)
+    run(tiny_config(tmp_path / "a", corpus, "trainer.max_steps=2"))
+    export = tmp_path / "a/run/export"
+    with pytest.raises(ConfigError, match=message):
+        run(tiny_config(tmp_path / "b", corpus, "trainer.max_steps=2", f"init_from={export}", override))
+
+
+def test_a_stream_of_another_batch_size_continues_after_the_same_sentences(tmp_path):
+    corpus_path = write_corpus(tmp_path / "corpus", sentences=20000)
+    corpus = prepare_corpus([str(corpus_path)], tmp_path / "prepared", 0.05, 0, None)
+    vocabulary = build_vocabulary(corpus, 100)
+    small = LanguageModelBatches(corpus, vocabulary, "train", max_tokens=64)
+    large = LanguageModelBatches(corpus, vocabulary, "train", max_tokens=128)
+    pool = large._POOL_BATCHES * 128 // 32  # pieces sorted and batched together
+    per_epoch = len(small.epoch(0))
+    for position in (0, 37, per_epoch // 2, per_epoch + 11):
+        epoch, tokens = small.tokens_before(position)
+        assert epoch == (position >= per_epoch)
+        start = large.position_at(epoch, tokens)
+        again_epoch, again_tokens = large.tokens_before(start)
+        assert again_epoch == epoch and tokens <= again_tokens < tokens + 128
+        first = sum(len(large.epoch(e)) for e in range(epoch))
+        seen = {i for b in small.epoch(epoch)[: position - epoch * per_epoch] for i in b}
+        seen_large = {i for b in large.epoch(epoch)[: start - first] for i in b}
+        # The same sentences but for the order within one pool of each size.
+        assert len(seen ^ seen_large) <= 2 * pool
+        if position == per_epoch // 2:
+            assert len(seen) > 8 * pool  # a bound that means something
