@@ -13,6 +13,10 @@ adaptive softmax), the fraction of a measured fp32 matrix multiply that this rea
 how far the first step's losses and gradients of the two copies are apart.
 
     python -m benchmarks.pretrain_speed --steps 30 --threads 1
+
+``--old-batch-tokens`` gives the old copy batches of another size, drawn from the same
+sentences in the same order (its own stream), to measure a change of batch size together
+with the change of gradient: ``--batch-tokens 8192 --old-batch-tokens 2048``.
 """
 
 from __future__ import annotations
@@ -136,8 +140,9 @@ def gradient_difference(old: BiLanguageModel, new: BiLanguageModel, batch: dict[
     return abs(losses[0] - losses[1]), relative
 
 
-def _batches(cfg: Any, options: dict, tiny: bool) -> tuple[LanguageModelBatches, int, str]:
-    """Training batches of Reuters (or synthetic) sentences, the vocabulary size, the source."""
+def _batches(cfg: Any, options: dict, tiny: bool, sizes: list[int]) -> tuple[list[LanguageModelBatches], int, str]:
+    """Training batches of Reuters (or synthetic) sentences, one stream per batch size in
+    ``sizes``; the vocabulary size; the source."""
     with tempfile.TemporaryDirectory() as tmp:
         if REUTERS.is_dir() and not tiny:
             corpus = prepare_corpus(REUTERS, tmp, max_tokens=400_000)
@@ -152,10 +157,13 @@ def _batches(cfg: Any, options: dict, tiny: bool) -> tuple[LanguageModelBatches,
             corpus = prepare_corpus(text, Path(tmp) / "prepared")
             source = "synthetic sentences"
     vocabulary = build_vocabulary(corpus, cfg.vocab_size)
-    batches = LanguageModelBatches(
-        corpus, vocabulary, "train", max_tokens=cfg.batch_tokens, max_length=cfg.max_length,
-        max_characters=options["char_cnn"]["max_characters_per_token"],
-    )
+    batches = [
+        LanguageModelBatches(
+            corpus, vocabulary, "train", max_tokens=size, max_length=cfg.max_length,
+            max_characters=options["char_cnn"]["max_characters_per_token"],
+        )
+        for size in sizes
+    ]
     return batches, len(vocabulary), source
 
 
@@ -167,54 +175,54 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own choice)")
     parser.add_argument("--tiny", action="store_true", help="a tiny model on synthetic sentences (a quick check)")
     parser.add_argument("--batch-tokens", type=int, default=None, help="tokens per batch (default: conf/pretrain.yaml's)")
+    parser.add_argument("--old-batch-tokens", type=int, default=None, help="the old copy's tokens per batch (default: the same)")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
 
     cfg = OmegaConf.load(CONF_DIR / "pretrain.yaml")
-    if args.batch_tokens:
-        cfg.batch_tokens = args.batch_tokens
+    sizes = {"new": args.batch_tokens or cfg.batch_tokens}
+    sizes["old"] = args.old_batch_tokens or sizes["new"]
     options = TINY_OPTIONS if args.tiny else OmegaConf.to_container(cfg.model, resolve=True)
-    batches, vocab_size, source = _batches(cfg, options, args.tiny)
+    (new_batches, old_batches), vocab_size, source = _batches(cfg, options, args.tiny, [sizes["new"], sizes["old"]])
     new = BiLanguageModel(options, vocab_size, list(cfg.cutoffs), cfg.learning_rate, 1)
     old = with_autograd_lstm(new)
-    stream = batches.iterate()
-    loss_gap, grad_gap = gradient_difference(old, new, next(stream)[1])
+    streams = {"new": new_batches.iterate(), "old": old_batches.iterate()}
+    loss_gap, grad_gap = gradient_difference(old, new, new_batches.make_batch(new_batches.epoch(0)[0]))
 
     models = {"old": old, "new": new}
     optimizers = {name: torch.optim.Adam(m.parameters(), lr=cfg.learning_rate) for name, m in models.items()}
     seconds: dict[str, list[float]] = {"old": [], "new": []}
-    tokens, forward_flops = 0, []
+    tokens = {"old": 0, "new": 0}
+    forward_flops: dict[str, list[float]] = {"old": [], "new": []}
     for step in range(args.warmup + args.steps):
-        _, batch = next(stream)
         order = ["old", "new"] if step % 2 == 0 else ["new", "old"]
-        for name in order:
+        for name in order:  # load from other work falls on both alike
+            _, batch = next(streams[name])
             took, count = training_step(models[name], optimizers[name], batch, cfg.trainer.gradient_clip_val)
             if step >= args.warmup:
                 seconds[name].append(took)
-        if step >= args.warmup:
-            tokens += count
-            targets = batch["targets"][batch["targets"] >= 0]
-            forward_flops.append(flops_per_token(options) + 2 * softmax_flops(new, targets))
+                tokens[name] += count
+                targets = batch["targets"][batch["targets"] >= 0]
+                forward_flops[name].append(flops_per_token(options) + 2 * softmax_flops(new, targets))
 
     peak = matmul_gflops(seconds=0.2 if args.tiny else 2.0)
-    train_flops = 3 * sum(forward_flops) / len(forward_flops)
     params = sum(p.numel() for p in new.bilm.parameters())
     print(f"machine: {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"fp32 matmul {peak:.1f} GFLOP/s (2048x2048)")
     print(f"model: {'tiny' if args.tiny else 'conf/pretrain.yaml'}, biLM {params / 1e6:.2f}M parameters, "
-          f"vocabulary {vocab_size}, batches of {cfg.batch_tokens} tokens ({source})")
-    print(f"training FLOPs per token: {train_flops / 1e6:.1f} MFLOP (3x forward: biLM + both directions' softmax)")
+          f"vocabulary {vocab_size}, {source}")
     print(f"first step, old vs new: |loss difference| {loss_gap:.1e}, largest gradient difference "
           f"{grad_gap:.1e} of that gradient's largest entry")
     rates = {}
     for name, took in seconds.items():
-        rates[name] = tokens / sum(took)
-        print(f"{name}: {rates[name]:.0f} tokens/s over {args.steps} steps (median step "
-              f"{1e3 * statistics.median(took):.0f} ms), {rates[name] * train_flops / 1e9:.1f} GFLOP/s, "
+        rates[name] = tokens[name] / sum(took)
+        train_flops = 3 * statistics.mean(forward_flops[name])  # 3x forward: biLM + both directions' softmax
+        print(f"{name}: batches of {sizes[name]} tokens, {rates[name]:.0f} tokens/s over {args.steps} steps (median "
+              f"step {1e3 * statistics.median(took):.0f} ms), {train_flops / 1e6:.1f} training MFLOP per token, "
+              f"{rates[name] * train_flops / 1e9:.1f} GFLOP/s, "
               f"{100 * rates[name] * train_flops / 1e9 / peak:.1f}% of the measured matmul throughput")
-    print(f"new/old: {rates['new'] / rates['old']:.2f}x tokens/s "
-          f"(median step ratio {statistics.median(seconds['old']) / statistics.median(seconds['new']):.2f}x)")
+    print(f"new/old: {rates['new'] / rates['old']:.2f}x tokens/s")
 
 
 if __name__ == "__main__":
