@@ -246,6 +246,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         ConfigError: a config value is wrong (before any work is done).
     """
     check_pretrain_config(cfg)
+    # "high" lets a GPU multiply float32 in TF32; a CPU computes the same either way.
+    torch.set_float32_matmul_precision(cfg.get("float32_matmul_precision", "highest"))
     L.seed_everything(cfg.seed, workers=True)
     output = Path(cfg.output_dir)
     corpus = prepare_corpus(
@@ -271,7 +273,6 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     logger.info("biLM parameters: %d, vocabulary: %d, train pieces: %d", parameters, len(vocabulary), len(train.pieces))
     trainer = L.Trainer(
         **OmegaConf.to_container(cfg.trainer, resolve=True),
-        accelerator="cpu",
         default_root_dir=output,
         logger=L.pytorch.loggers.CSVLogger(output, name="logs"),
         callbacks=[L.pytorch.callbacks.ModelCheckpoint(dirpath=checkpoints, save_last=True, every_n_train_steps=cfg.trainer.val_check_interval)],

@@ -25,11 +25,13 @@ from elmo.io import check_writable
 SOURCE = "config"
 # Trainer arguments that ``elmo.pretrain.run`` sets itself.
 _TRAINER_FIXED = {
-    "accelerator", "default_root_dir", "logger", "callbacks", "num_sanity_val_steps", "use_distributed_sampler"
+    "default_root_dir", "logger", "callbacks", "num_sanity_val_steps", "use_distributed_sampler"
 }
 # One process per device, each running the command (see ``tasks.run`` for the same choice):
 # spawned or forked workers would leave the export to a process that did not train.
 _STRATEGIES = ("auto", "ddp", "ddp_find_unused_parameters_true")
+_ACCELERATORS = ("cpu", "gpu", "cuda", "auto")
+_MATMUL_PRECISIONS = ("highest", "high", "medium")
 _MAX_TIME = re.compile(r"^\d+:\d{1,2}:\d{1,2}:\d{1,2}$")
 
 
@@ -65,6 +67,11 @@ def check_pretrain_config(cfg: DictConfig) -> dict[str, Any]:
             f"{SOURCE}: key 'encoding_errors' must be 'strict' or 'replace', got {reader.get('encoding_errors')!r}"
         )
     reader.integer("seed", minimum=0)
+    precision = reader.get("float32_matmul_precision", "highest")
+    if precision not in _MATMUL_PRECISIONS:
+        raise ConfigError(
+            f"{SOURCE}: key 'float32_matmul_precision' must be one of {', '.join(_MATMUL_PRECISIONS)}, got {precision!r}"
+        )
     init_from = reader.get("init_from", None)
     if init_from is not None and not (isinstance(init_from, str) and Path(init_from).is_dir()):
         raise ConfigError(f"{SOURCE}: key 'init_from' must be null or a folder exported by elmo-pretrain, got {init_from!r}")
@@ -108,6 +115,10 @@ def _check_trainer(reader: KeyReader) -> None:
         raise ConfigError(
             f"{SOURCE}: key 'trainer.strategy' must be one of {', '.join(_STRATEGIES)} "
             f"(one process per device), got {trainer.get('strategy')!r}"
+        )
+    if trainer.get("accelerator", "cpu") not in _ACCELERATORS:
+        raise ConfigError(
+            f"{SOURCE}: key 'trainer.accelerator' must be one of {', '.join(_ACCELERATORS)}, got {trainer.get('accelerator')!r}"
         )
     max_time = trainer.get("max_time")
     if max_time is not None and not (isinstance(max_time, str) and _MAX_TIME.match(max_time)):

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# biLM pretraining on a GPU machine that has Python, torch and lightning but no network.
+#
+#   bash benchmarks/gpu_pretrain.sh prepare [CORPUS ...]
+#       on a machine with the corpus and the package registries: writes .gpu/ (ignored by
+#       git): the wheels elmo-pretrain needs beyond torch, lightning, h5py and numpy, and a
+#       copy of the CORPUS files and folders (default ../shared/data/corpus) in .gpu/corpus.
+#       What travels to a lent machine is limited in size: pick files that fit.
+#
+#   bash benchmarks/gpu_pretrain.sh train OUT DURATION [elmo-pretrain overrides ...]
+#       on the GPU machine, from the repository root with .gpu/ beside it: installs the
+#       wheels into a temporary folder, trains for DURATION (DD:HH:MM:SS) on .gpu/corpus
+#       with TF32 multiplies and 32,768-token batches, and writes into OUT the export,
+#       split into parts under 16 MB (export.tar.part-*), its metrics.json, the training
+#       log and the GPU's name. Rebuild the export with
+#       `cat OUT/export.tar.part-* | tar -x -C DEST`.
+#
+# ACCELERATOR=cpu runs `train` on a CPU (a check of the route, not a training run);
+# GPU_STAGE names another folder than .gpu/.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+stage=${GPU_STAGE:-$here/.gpu}
+
+prepare() {
+    (($#)) || set -- ../shared/data/corpus
+    mkdir -p "$stage/wheels"
+    rm -rf "$stage/corpus.partial" && mkdir "$stage/corpus.partial"
+    local path
+    for path in "$@"; do
+        [[ -e $path ]] || { echo "gpu_pretrain: corpus not found: $path" >&2; exit 2; }
+        cp -rL "$path" "$stage/corpus.partial/"
+    done
+    rm -rf "$stage/corpus" && mv "$stage/corpus.partial" "$stage/corpus"
+    # Pure-Python packages, at the versions installed here; the GPU machine's image has
+    # torch, lightning, h5py, numpy, tqdm, click, joblib and regex.
+    local pins
+    pins=$(python3 -c 'from importlib.metadata import version as v
+print(" ".join(f"{n}=={v(n)}" for n in ("hydra-core", "omegaconf", "antlr4-python3-runtime", "nltk", "sentencex", "defusedxml")))')
+    # shellcheck disable=SC2086  # one word per requirement
+    python3 -m pip wheel --quiet --no-deps --wheel-dir "$stage/wheels" $pins
+    # sentencex is compiled: the one for the GPU image's Python (3.12).
+    rm -f "$stage"/wheels/sentencex-*.whl
+    python3 -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+        --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d "$stage/wheels" \
+        "sentencex==$(python3 -c 'from importlib.metadata import version; print(version("sentencex"))')"
+    du -sh "$stage"/* | sed 's/^/gpu_pretrain: /'
+}
+
+train() {
+    local out=${1:?OUT folder}; local duration=${2:?DURATION as DD:HH:MM:SS}; shift 2
+    [[ -d $stage/corpus && -d $stage/wheels ]] || { echo "gpu_pretrain: $stage is not prepared (run: $0 prepare)" >&2; exit 2; }
+    local site
+    site=$(mktemp -d)
+    if ! python3 -c 'import hydra, omegaconf, nltk, sentencex' 2>/dev/null; then
+        python3 -m pip install --quiet --no-index --no-deps --no-compile --target "$site" "$stage"/wheels/*.whl
+    fi
+    export PYTHONPATH="$here:$site${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
+    mkdir -p "$out"
+    local accelerator=${ACCELERATOR:-gpu}
+    if [[ $accelerator == gpu ]]; then
+        nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader > "$out/hardware.txt"
+    else
+        echo "cpu: $(nproc) cores" > "$out/hardware.txt"
+    fi
+    python3 -c 'import torch, lightning; print("torch", torch.__version__, "lightning", lightning.__version__)' >> "$out/hardware.txt"
+    local run_dir
+    run_dir=$(mktemp -d)
+    python3 -m elmo.pretrain corpus="[$stage/corpus]" output_dir="$run_dir" prepared_dir="$run_dir/prepared" \
+        trainer.accelerator="$accelerator" float32_matmul_precision=high batch_tokens=32768 \
+        trainer.max_time="$duration" trainer.enable_progress_bar=false "$@" 2>&1 | tee "$out/train.log"
+    cp "$run_dir/export/metrics.json" "$out/metrics.json"
+    tar -C "$run_dir/export" -cf - . | split -b 15m - "$out/export.tar.part-"
+    ls -la "$out"
+}
+
+case ${1:-} in
+    prepare) shift; prepare "$@" ;;
+    train) shift; train "$@" ;;
+    *) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
