@@ -9,8 +9,9 @@
 #
 #   bash benchmarks/gpu_pretrain.sh train OUT DURATION [elmo-pretrain overrides ...]
 #       on the GPU machine, from the repository root with .gpu/ beside it: installs the
-#       wheels into a temporary folder, trains for DURATION (DD:HH:MM:SS) on .gpu/corpus
-#       with TF32 multiplies and 32,768-token batches, and writes into OUT the export,
+#       wheels into .gpu/site, trains in .gpu/run (a rerun there resumes from its
+#       checkpoint) for DURATION (DD:HH:MM:SS) on .gpu/corpus with TF32 multiplies and
+#       32,768-token batches, and writes into OUT the export,
 #       split into parts under 16 MB (export.tar.part-*), its metrics.json, the training
 #       log and the GPU's name. Rebuild the export with
 #       `cat OUT/export.tar.part-* | tar -x -C DEST`.
@@ -23,7 +24,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 stage=${GPU_STAGE:-$here/.gpu}
 
 prepare() {
-    (($#)) || set -- ../shared/data/corpus
+    (($#)) || set -- "$here/../shared/data/corpus"
     mkdir -p "$stage/wheels"
     rm -rf "$stage/corpus.partial" && mkdir "$stage/corpus.partial"
     local path
@@ -50,8 +51,7 @@ print(" ".join(f"{n}=={v(n)}" for n in ("hydra-core", "omegaconf", "antlr4-pytho
 train() {
     local out=${1:?OUT folder}; local duration=${2:?DURATION as DD:HH:MM:SS}; shift 2
     [[ -d $stage/corpus && -d $stage/wheels ]] || { echo "gpu_pretrain: $stage is not prepared (run: $0 prepare)" >&2; exit 2; }
-    local site
-    site=$(mktemp -d)
+    local site="$stage/site"
     if ! python3 -c 'import hydra, omegaconf, nltk, sentencex' 2>/dev/null; then
         python3 -m pip install --quiet --no-index --no-deps --no-compile --target "$site" "$stage"/wheels/*.whl
     fi
@@ -64,12 +64,12 @@ train() {
         echo "cpu: $(nproc) cores" > "$out/hardware.txt"
     fi
     python3 -c 'import torch, lightning; print("torch", torch.__version__, "lightning", lightning.__version__)' >> "$out/hardware.txt"
-    local run_dir
-    run_dir=$(mktemp -d)
+    local run_dir="$stage/run"  # a rerun on the same machine resumes from its checkpoint
     python3 -m elmo.pretrain corpus="[$stage/corpus]" output_dir="$run_dir" prepared_dir="$run_dir/prepared" \
         trainer.accelerator="$accelerator" float32_matmul_precision=high batch_tokens=32768 \
         trainer.max_time="$duration" trainer.enable_progress_bar=false "$@" 2>&1 | tee "$out/train.log"
     cp "$run_dir/export/metrics.json" "$out/metrics.json"
+    rm -f "$out"/export.tar.part-*
     tar -C "$run_dir/export" -cf - . | split -b 15m - "$out/export.tar.part-"
     ls -la "$out"
 }

@@ -97,7 +97,8 @@ class BiLanguageModel(L.LightningModule):
         # the next round starts after all of them, alike on every rank.
         self.data_position = position - self.global_rank + self.trainer.world_size
         if self.trainer.world_size > 1:  # every rank's targets, so checkpoints count them all
-            count = int(self.trainer.strategy.reduce(torch.tensor(count, dtype=torch.float64), reduce_op="sum"))
+            total = torch.tensor(count, dtype=torch.float64, device=self.device)  # NCCL reduces on the GPU
+            count = int(self.trainer.strategy.reduce(total, reduce_op="sum"))
         self.tokens_trained += count
         self._tokens_seen += count
         elapsed = time.perf_counter() - self._clock
@@ -120,7 +121,7 @@ class BiLanguageModel(L.LightningModule):
     def on_validation_epoch_end(self) -> None:
         sums = self._eval_sums
         if self.trainer.world_size > 1:  # each rank scored its share of the held-out batches
-            sums = self.trainer.strategy.reduce(sums.clone(), reduce_op="sum")
+            sums = self.trainer.strategy.reduce(sums.to(self.device), reduce_op="sum").cpu()
         forward, backward, count = sums.tolist()
         if count:
             for name, value in held_out_perplexities(forward, backward, count).items():

@@ -124,11 +124,12 @@ def evaluate(model: BiLanguageModel, batches: LanguageModelBatches) -> dict[str,
     ``</S>`` or ``<S>``) and the share of held-out words outside the output vocabulary.
     """
     model.eval()
+    device = next(model.parameters()).device
     forward = backward = 0.0
     count = unknown = 0
     with progress_bar(batches.num_tokens, "held-out perplexity", unit="tok") as progress:
         for indices in batches.evaluation():
-            batch = batches.make_batch(indices)
+            batch = {name: tensor.to(device) for name, tensor in batches.make_batch(indices).items()}
             f, b, n = model.negative_log_likelihoods(batch)
             forward, backward, count = forward + f.item(), backward + b.item(), count + n
             unknown += int((batch["targets"] == batches.unk).sum())
@@ -143,20 +144,29 @@ class CheckpointError(UserError, RuntimeError):
     """A checkpoint to resume from that cannot be read safely."""
 
 
-def _check_checkpoint(path: Path) -> None:
-    """Read the checkpoint as tensors and plain values only, before Lightning resumes from it.
+def _check_checkpoint(path: Path, steps_before: int) -> None:
+    """Read the checkpoint as tensors and plain values only, before Lightning resumes from
+    it, and check that it continues the same export (``init_from``) as this run, if any.
 
     Raises:
-        CheckpointError: it is damaged or holds other objects (a pickle that would run code).
+        CheckpointError: it is damaged or holds other objects (a pickle that would run code),
+            or it continues another number of earlier steps than ``steps_before``.
     """
     try:
-        torch.load(path, map_location="cpu", weights_only=True)
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch reports a refused or broken pickle in several types
         # torch's own message suggests weights_only=False, which would run the pickle: not shown.
         raise CheckpointError(
             f"{path}: cannot resume from it: damaged, or holds objects other than tensors and plain "
             f"values ({type(error).__name__}); move it away to start over"
         ) from None
+    earlier = checkpoint.get("hyper_parameters", {}).get("steps_before", 0)
+    if earlier != steps_before:
+        raise CheckpointError(
+            f"{path}: continues an export after {earlier} steps, but this run's init_from "
+            f"{'names one after ' + str(steps_before) if steps_before else 'is null'}: rerun with the "
+            "init_from that made it, or move it away to start over"
+        )
 
 
 _DATA_KEYS = ("seed", "heldout_fraction", "max_corpus_tokens", "batch_tokens", "max_length", "vocab_size")
@@ -180,8 +190,9 @@ def _read_metrics(folder: Path) -> dict[str, Any]:
         raise WeightFileError(f"{path}: missing; init_from needs the metrics.json that elmo-pretrain writes") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise WeightFileError(f"{path}: not valid JSON ({error})") from None
-    if not isinstance(metrics, dict) or not all(isinstance(metrics.get(k), int) for k in ("steps", "train_tokens")):
-        raise WeightFileError(f"{path}: expected a JSON object with integer 'steps' and 'train_tokens'")
+    counts = ("steps", "train_tokens", "data_position")
+    if not isinstance(metrics, dict) or not all(isinstance(metrics.get(k), int) and metrics[k] >= 0 for k in counts):
+        raise WeightFileError(f"{path}: expected a JSON object with integers >= 0 under {', '.join(counts)}")
     return metrics
 
 
@@ -210,7 +221,11 @@ def _earlier_training(
     if list(model.softmax.cutoffs[:-1]) != [c for c in cfg.cutoffs if c < len(vocabulary) - 1]:
         raise ConfigError(f"config: key 'cutoffs' differs from {folder / 'softmax.hdf5'}")
     data = metrics.get("data")
-    if not isinstance(data, dict) or set(data) != set(_DATA_KEYS):
+    if (
+        not isinstance(data, dict)
+        or set(data) != set(_DATA_KEYS)
+        or not all(isinstance(data[k], int) and data[k] > 0 for k in ("batch_tokens", "max_length", "vocab_size"))
+    ):
         raise WeightFileError(f"{folder / 'metrics.json'}: expected key 'data' with the settings {', '.join(_DATA_KEYS)}")
     for key, value in data.items():
         if key != "batch_tokens" and cfg.get(key) != value:
@@ -218,7 +233,7 @@ def _earlier_training(
                 f"config: key '{key}' is {cfg.get(key)!r} but {folder} was trained with {value!r}: "
                 "the run would not continue where that one stopped"
             )
-    position = metrics.get("data_position", metrics["steps"])  # one batch per step before ddp
+    position = metrics["data_position"]
     if data["batch_tokens"] != train.max_tokens:  # the same place in the same sentence order
         earlier = LanguageModelBatches(
             train.corpus, vocabulary, "train", max_tokens=data["batch_tokens"], max_length=train.max_length,
@@ -280,7 +295,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         use_distributed_sampler=False,  # the streams above share the batches among ranks
     )
     if last.is_file():
-        _check_checkpoint(last)
+        _check_checkpoint(last, model.hparams.steps_before)
     val_batches = [heldout.make_batch(b) for b in heldout.evaluation()]
     started = time.perf_counter()
     trainer.fit(
@@ -297,7 +312,9 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     vocabulary.save(export / "vocab.txt")
     save_softmax(model, export / "softmax.hdf5")
     everything_heldout = LanguageModelBatches(corpus, vocabulary, "heldout", **common)
-    seconds = time.perf_counter() - started
+    seconds = time.perf_counter() - started  # training and its held-out checks, not this evaluation
+    if cfg.trainer.get("accelerator") in ("gpu", "cuda") and torch.cuda.is_available():
+        model.cuda()  # Lightning hands the model back on the CPU
     steps_before = model.hparams.steps_before
     metrics = evaluate(model, everything_heldout) | {
         "steps": steps_before + trainer.global_step,

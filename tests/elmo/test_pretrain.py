@@ -179,13 +179,19 @@ def test_learning_rate_schedule_continues_an_earlier_run():
 
 
 def test_training_continues_from_an_export_where_it_stopped(tmp_path):
+    from elmo.pretrain import CheckpointError
+
     corpus = write_corpus(tmp_path / "corpus", sentences=500)
-    common = ("trainer.val_check_interval=20", "warmup_steps=5")
+    common = ("trainer.val_check_interval=10", "warmup_steps=5")
     straight = run(tiny_config(tmp_path / "a", corpus, "trainer.max_steps=40", *common))
     first = run(tiny_config(tmp_path / "b", corpus, "trainer.max_steps=20", *common))
-    first_export = tmp_path / "b/run/export"
-    more = run(tiny_config(tmp_path / "c", corpus, "trainer.max_steps=20", f"init_from={first_export}", *common))
-    # The second run trained on batches 20..39 of the same stream, as the straight run did.
+    init = f"init_from={tmp_path / 'b/run/export'}"
+    # The continued run is itself interrupted after 10 of its steps, then resumed.
+    run(tiny_config(tmp_path / "c", corpus, "trainer.max_steps=10", init, *common))
+    with pytest.raises(CheckpointError, match="continues an export after 20 steps, but this run's init_from is null"):
+        run(tiny_config(tmp_path / "c", corpus, "trainer.max_steps=20", *common))
+    more = run(tiny_config(tmp_path / "c", corpus, "trainer.max_steps=20", init, *common))
+    # It trained on batches 20..39 of the same stream, as the straight run did.
     assert more["steps"] == 40 and more["data_position"] == 40
     assert more["train_tokens"] == straight["train_tokens"] > first["train_tokens"]
     assert more["ppl"] < first["ppl"]
@@ -193,9 +199,24 @@ def test_training_continues_from_an_export_where_it_stopped(tmp_path):
     assert [r["steps"] for r in more["runs"]] == [20, 40]
 
 
+def test_training_continues_with_another_batch_size(tmp_path):
+    corpus = write_corpus(tmp_path / "corpus", sentences=500)
+    first = run(tiny_config(tmp_path / "a", corpus, "trainer.max_steps=12"))
+    init = f"init_from={tmp_path / 'a/run/export'}"
+    more = run(tiny_config(tmp_path / "b", corpus, "trainer.max_steps=3", "batch_tokens=1000", init))
+    # Twelve batches of 256 tokens are three or four of 1,000.
+    assert more["data_position"] - 3 in (3, 4) and more["steps"] == 15
+    assert more["train_tokens"] > first["train_tokens"]
+
+
 @pytest.mark.parametrize(
     ("override", "message"),
-    [("vocab_size=50", "key .vocab_size."), ("model.lstm.dim=48", "key 'model'"), ("max_length=20", "key 'max_length'")],
+    [
+        ("vocab_size=50", "key 'vocab_size' is 50 but .* was trained with 100"),
+        ("model.lstm.dim=48", "key 'model' differs from"),
+        ("max_length=20", "key 'max_length'"),
+        ("corpus", "the vocabulary of this corpus"),
+    ],
 )
 def test_continuing_with_other_settings_is_refused(tmp_path, override, message):
     from elmo.errors import ConfigError
@@ -203,8 +224,12 @@ def test_continuing_with_other_settings_is_refused(tmp_path, override, message):
     corpus = write_corpus(tmp_path / "corpus", sentences=200)
     run(tiny_config(tmp_path / "a", corpus, "trainer.max_steps=2"))
     export = tmp_path / "a/run/export"
-    with pytest.raises(ConfigError, match=message):
+    if override == "corpus":  # the same words, other counts: another vocabulary order
+        other = write_corpus(tmp_path / "other", sentences=200, seed=1)
+        override = f"corpus=[{other}]"
+    with pytest.raises(ConfigError, match=message) as raised:
         run(tiny_config(tmp_path / "b", corpus, "trainer.max_steps=2", f"init_from={export}", override))
+    assert "\n" not in str(raised.value)
 
 
 def test_a_stream_of_another_batch_size_continues_after_the_same_sentences(tmp_path):
