@@ -205,7 +205,7 @@ def _earlier_training(
 
     Raises:
         ConfigError: the export's architecture, vocabulary or data settings differ from
-            the config's (the key is named).
+            the config's (the key is named); its softmax is checked by ``_continue_from``.
         WeightFileError: a file of the export is missing or damaged.
     """
     folder = Path(cfg.get("init_from"))
@@ -218,8 +218,6 @@ def _earlier_training(
             f"config: the vocabulary of this corpus and 'vocab_size' differs from {folder / 'vocab.txt'}: "
             "continue on the same corpus and settings"
         )
-    if list(model.softmax.cutoffs[:-1]) != [c for c in cfg.cutoffs if c < len(vocabulary) - 1]:
-        raise ConfigError(f"config: key 'cutoffs' differs from {folder / 'softmax.hdf5'}")
     data = metrics.get("data")
     if (
         not isinstance(data, dict)
@@ -240,10 +238,20 @@ def _earlier_training(
             seed=train.seed, max_characters=train.encoder.max_characters,
         )
         position = train.position_at(*earlier.tokens_before(position))
-    return {"model": model, "steps": metrics["steps"], "train_tokens": metrics["train_tokens"], "data_position": position}
+    return {
+        "model": model, "folder": folder, "metrics": metrics,
+        "steps": metrics["steps"], "train_tokens": metrics["train_tokens"], "data_position": position,
+    }
 
 
 def _continue_from(model: BiLanguageModel, before: dict[str, Any]) -> None:
+    """Start ``model`` where the export in ``before`` (``_earlier_training``) stopped.
+
+    Raises:
+        ConfigError: the config's softmax clusters differ from the export's.
+    """
+    if model.softmax.cutoffs != before["model"].softmax.cutoffs:
+        raise ConfigError(f"config: key 'cutoffs' differs from {before['folder'] / 'softmax.hdf5'}")
     model.bilm.load_state_dict(before["model"].bilm.state_dict())
     model.softmax.load_state_dict(before["model"].softmax.state_dict())
     model.data_position = before["data_position"]
@@ -315,9 +323,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     seconds = time.perf_counter() - started  # training and its held-out checks, not this evaluation
     if cfg.trainer.get("accelerator") in ("gpu", "cuda") and torch.cuda.is_available():
         model.cuda()  # Lightning hands the model back on the CPU
-    steps_before = model.hparams.steps_before
     metrics = evaluate(model, everything_heldout) | {
-        "steps": steps_before + trainer.global_step,
+        "steps": model.hparams.steps_before + trainer.global_step,
         "data_position": model.data_position,
         "train_tokens": model.tokens_trained,
         "train_seconds_this_run": seconds,
@@ -325,8 +332,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "vocab_size": len(vocabulary),
         "data": _data_settings(cfg),
     }
-    if steps_before:
-        earlier = _read_metrics(Path(cfg.get("init_from")))
+    if before:
+        earlier = before["metrics"]
         metrics["continued_from"] = {key: earlier.get(key) for key in ("steps", "train_tokens", "ppl_forward", "ppl_backward")}
         metrics["runs"] = [*earlier.get("runs", [_run_record(earlier)]), _run_record(metrics)]
     write_json_atomic(export / "metrics.json", metrics)

@@ -215,6 +215,7 @@ def test_training_continues_with_another_batch_size(tmp_path):
         ("vocab_size=50", "key 'vocab_size' is 50 but .* was trained with 100"),
         ("model.lstm.dim=48", "key 'model' differs from"),
         ("max_length=20", "key 'max_length'"),
+        ("cutoffs=[10]", "key 'cutoffs' differs from"),
         ("corpus", "the vocabulary of this corpus"),
     ],
 )
