@@ -42,6 +42,9 @@ class BiLanguageModel(L.LightningModule):
         steps_before: steps an earlier run already took with these weights (training
             continued from an export): the inverse square-root decay goes on from there,
             after a new warm-up, since the optimizer's moments start afresh.
+        cooldown_steps: the last ``cooldown_steps`` of this run's ``total_steps`` also take
+            the rate linearly down to zero (0: no cool-down).
+        total_steps: the steps this run takes (``trainer.max_steps``); needed for a cool-down.
     """
 
     def __init__(
@@ -53,8 +56,12 @@ class BiLanguageModel(L.LightningModule):
         warmup_steps: int = 200,
         seed: int = 0,
         steps_before: int = 0,
+        cooldown_steps: int = 0,
+        total_steps: int | None = None,
     ) -> None:
         super().__init__()
+        if cooldown_steps and not (total_steps and 0 < cooldown_steps <= total_steps):
+            raise ValueError(f"cooldown_steps={cooldown_steps} needs total_steps >= it, got {total_steps}")
         self.save_hyperparameters()
         self.bilm = BiLM(BiLMConfig.from_dict(options), word_cache_size=0).init_weights(seed)
         self.projection_dim = self.bilm.config.lstm.projection_dim
@@ -104,6 +111,7 @@ class BiLanguageModel(L.LightningModule):
         elapsed = time.perf_counter() - self._clock
         self.log("train/loss", loss, prog_bar=True)
         self.log("train/tokens_per_s", self._tokens_seen / max(elapsed, 1e-9), prog_bar=True)
+        self.log("train/learning_rate", self.optimizers().param_groups[0]["lr"])  # the rate of this step
         return loss
 
     def on_train_epoch_start(self) -> None:
@@ -131,7 +139,11 @@ class BiLanguageModel(L.LightningModule):
     def configure_optimizers(self) -> dict[str, Any]:
         optimizer = torch.optim.Adam(self.parameters(), lr=self.hparams.learning_rate)
         schedule = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda step: learning_rate_factor(step, self.hparams.warmup_steps, self.hparams.steps_before)
+            optimizer,
+            lambda step: learning_rate_factor(
+                step, self.hparams.warmup_steps, self.hparams.steps_before,
+                self.hparams.cooldown_steps, self.hparams.total_steps,
+            ),
         )
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
 
@@ -144,12 +156,19 @@ class BiLanguageModel(L.LightningModule):
         self.tokens_trained = checkpoint.get("tokens_trained", 0)
 
 
-def learning_rate_factor(step: int, warmup_steps: int, steps_before: int = 0) -> float:
+def learning_rate_factor(
+    step: int, warmup_steps: int, steps_before: int = 0, cooldown_steps: int = 0, total_steps: int | None = None
+) -> float:
     """The peak rate's multiplier at ``step`` of this run: a linear warm-up over
-    ``warmup_steps``, times an inverse square-root decay in the steps of every run so far."""
+    ``warmup_steps``, times an inverse square-root decay in the steps of every run so far,
+    times, over the last ``cooldown_steps`` of this run's ``total_steps``, a linear fall
+    to zero (warm-up, stable, decay: the decay is where much of the loss drops)."""
     warmup = max(1, warmup_steps)
     ramp = min(1.0, (step + 1) / warmup)
-    return ramp * math.sqrt(warmup / max(warmup, steps_before + step + 1))
+    factor = ramp * math.sqrt(warmup / max(warmup, steps_before + step + 1))
+    if cooldown_steps and total_steps:
+        factor *= min(1.0, max(0.0, (total_steps - step) / cooldown_steps))
+    return factor
 
 
 def held_out_perplexities(forward_nll: float, backward_nll: float, count: float) -> dict[str, float]:

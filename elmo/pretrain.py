@@ -178,8 +178,9 @@ def _data_settings(cfg: DictConfig) -> dict[str, Any]:
 
 
 def _run_record(metrics: dict[str, Any]) -> dict[str, Any]:
-    return {"steps": metrics.get("steps"), "train_tokens": metrics.get("train_tokens"),
-            "train_seconds": metrics.get("train_seconds_this_run")}
+    record = {"steps": metrics.get("steps"), "train_tokens": metrics.get("train_tokens"),
+              "train_seconds": metrics.get("train_seconds_this_run")}
+    return record | ({"schedule": metrics["schedule"]} if "schedule" in metrics else {})
 
 
 def _read_metrics(folder: Path) -> dict[str, Any]:
@@ -289,6 +290,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     model = BiLanguageModel(
         options, len(vocabulary), list(cfg.cutoffs), cfg.learning_rate, cfg.warmup_steps, cfg.seed,
         steps_before=before["steps"] if before else 0,
+        cooldown_steps=cfg.get("cooldown_steps", 0), total_steps=max(cfg.trainer.get("max_steps", -1), 0) or None,
     )
     if before:  # a checkpoint of this run, when there is one, then replaces all but steps_before
         _continue_from(model, before)
@@ -331,6 +333,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "parameters": parameters,
         "vocab_size": len(vocabulary),
         "data": _data_settings(cfg),
+        "schedule": {key: cfg.get(key, 0) for key in ("batch_tokens", "learning_rate", "warmup_steps", "cooldown_steps")},
     }
     if before:
         earlier = before["metrics"]

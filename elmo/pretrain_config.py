@@ -88,11 +88,17 @@ def check_pretrain_config(cfg: DictConfig) -> dict[str, Any]:
     reader.integer("max_length")
     reader.number("learning_rate")
     reader.integer("warmup_steps", minimum=0)
+    cooldown = reader.integer("cooldown_steps", default=0, minimum=0)
     model = reader.get("model")
     if not isinstance(model, Mapping):
         raise ConfigError(f"{SOURCE}: key 'model' must hold the biLM's options, got {model!r}")
     BiLMConfig.from_dict(dict(model), source=f"{SOURCE} key 'model'")
     _check_trainer(reader)
+    max_steps = reader.integer("trainer.max_steps", default=-1, minimum=-1)
+    if cooldown and not 0 < cooldown <= max_steps:
+        raise ConfigError(
+            f"{SOURCE}: key 'cooldown_steps' ({cooldown}) needs trainer.max_steps set to at least it, got {max_steps}"
+        )
     try:
         corpus_files(corpus)
     except CorpusError as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import random
 from pathlib import Path
@@ -176,6 +177,37 @@ def test_learning_rate_schedule_continues_an_earlier_run():
     # Continued after 1,000 steps: warm up again, to where the decay had got to.
     assert learning_rate_factor(0, 20, 1000) == pytest.approx(1 / 20 * (20 / 1001) ** 0.5)
     assert learning_rate_factor(99, 20, 1000) == pytest.approx((20 / 1100) ** 0.5)
+
+
+def test_a_cooldown_takes_the_rate_linearly_to_zero_at_the_last_step():
+    from elmo.lm import learning_rate_factor
+
+    def decayed(step):  # without a cool-down: warm-up, then inverse square root after 1,000 earlier steps
+        return learning_rate_factor(step, 20, 1000)
+
+    # 100 steps in all, the last 40 cooling down: untouched before step 60.
+    for step in (0, 19, 59):
+        assert learning_rate_factor(step, 20, 1000, 40, 100) == pytest.approx(decayed(step))
+    assert learning_rate_factor(60, 20, 1000, 40, 100) == pytest.approx(decayed(60))  # (100 - 60) / 40 = 1
+    assert learning_rate_factor(80, 20, 1000, 40, 100) == pytest.approx(decayed(80) * 0.5)
+    assert learning_rate_factor(99, 20, 1000, 40, 100) == pytest.approx(decayed(99) / 40)
+    # A cool-down over the whole run multiplies the warm-up too: step 9 of 100 is 10/20 up, 91/100 left.
+    assert learning_rate_factor(9, 20, 0, 100, 100) == pytest.approx(10 / 20 * 91 / 100)
+
+
+def test_the_learning_rate_a_cooldown_run_logs_falls_to_zero(tmp_path):
+    corpus = write_corpus(tmp_path / "corpus", sentences=200)
+    metrics = run(tiny_config(
+        tmp_path, corpus, "trainer.max_steps=30", "cooldown_steps=10", "warmup_steps=5", "trainer.log_every_n_steps=1",
+    ))
+    assert metrics["schedule"] == {"batch_tokens": 256, "learning_rate": 5e-3, "warmup_steps": 5, "cooldown_steps": 10}
+    rows = list(csv.DictReader((tmp_path / "run/logs/version_0/metrics.csv").open()))
+    rates = {int(row["step"]): float(row["train/learning_rate"]) for row in rows if row.get("train/learning_rate")}
+    assert rates[19] == pytest.approx(5e-3 * (5 / 20) ** 0.5, rel=1e-6)  # warm-up over, inverse square root
+    assert rates[20] == pytest.approx(5e-3 * (5 / 21) ** 0.5, rel=1e-6)  # (30 - 20) / 10 = 1: not cooled yet
+    assert rates[25] == pytest.approx(5e-3 * (5 / 26) ** 0.5 * 0.5, rel=1e-6)
+    assert rates[29] == pytest.approx(5e-3 * (5 / 30) ** 0.5 / 10, rel=1e-6)
+    assert [rates[s] for s in range(20, 30)] == sorted((rates[s] for s in range(20, 30)), reverse=True)
 
 
 def test_training_continues_from_an_export_where_it_stopped(tmp_path):

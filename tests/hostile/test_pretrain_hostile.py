@@ -120,6 +120,9 @@ def _config(work: Path, *overrides: str):
         ("batch_tokens=0", "'batch_tokens'"),
         ("max_length=true", "'max_length'"),
         ("warmup_steps=-3", "'warmup_steps'"),
+        ("cooldown_steps=-1", "'cooldown_steps'"),
+        ("cooldown_steps=100", "'cooldown_steps' .* trainer.max_steps"),  # max_steps unset (-1)
+        ("cooldown_steps=100 trainer.max_steps=50", "'cooldown_steps' .* at least it, got 50"),
         ("seed=x", "'seed'"),
         ("max_corpus_tokens=0", "'max_corpus_tokens'"),
         ("heldout_sentences=0", "'heldout_sentences'"),
@@ -137,7 +140,7 @@ def _config(work: Path, *overrides: str):
 )
 def test_every_config_key_is_checked(work, override, key):
     with pytest.raises(ConfigError if "model" not in override else ValueError, match=key) as raised:
-        check_pretrain_config(_config(work, override))
+        check_pretrain_config(_config(work, *override.split()))
     assert "\n" not in str(raised.value)
     assert not (work / "prepared").exists()
 
