@@ -85,9 +85,9 @@ def load_sentences(limit: int) -> list[list[str]]:
     return [[words[int(torch.randint(5000, (1,), generator=generator))] for _ in range(n)] for n in lengths]
 
 
-def matmul_gflops(size: int = 2048, seconds: float = 2.0) -> float:
-    """fp32 matrix-multiply throughput of this machine with torch's threads."""
-    a, b = torch.randn(size, size), torch.randn(size, size)
+def matmul_gflops(size: int = 2048, seconds: float = 2.0, dtype: torch.dtype = torch.float32) -> float:
+    """Matrix-multiply throughput (fp32 by default) of this machine with torch's threads."""
+    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
     torch.mm(a, b)
     runs, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:

@@ -1,5 +1,5 @@
 """Training throughput of biLM pretraining: the hand-written LSTM gradient against autograd
-through every step, side by side on the same batches.
+through every step, or bfloat16 multiplies against float32, side by side on the same batches.
 
 Runs full training steps (both language models forward, backward, gradient clipping, Adam)
 of the model in ``conf/pretrain.yaml`` on batches drawn from the real corpus when it is
@@ -13,6 +13,11 @@ adaptive softmax), the fraction of a measured fp32 matrix multiply that this rea
 how far the first step's losses and gradients of the two copies are apart.
 
     python -m benchmarks.pretrain_speed --steps 30 --threads 1
+
+``--precision bf16-mixed`` runs the new copy as ``trainer.precision=bf16-mixed`` does
+(autocast: bfloat16 multiplies, float32 state and weights); ``--old float32`` makes the old
+copy the package itself in float32 instead of the autograd LSTM, so that the ratio is that
+of the precision alone.
 
 ``--old-batch-tokens`` gives the old copy batches of another size, drawn from the same
 sentences in the same order (its own stream), to measure a change of batch size together
@@ -110,12 +115,15 @@ def softmax_flops(model: BiLanguageModel, targets: torch.Tensor) -> float:
 
 
 def training_step(
-    model: BiLanguageModel, optimizer: torch.optim.Optimizer, batch: dict[str, torch.Tensor], clip: float
+    model: BiLanguageModel, optimizer: torch.optim.Optimizer, batch: dict[str, torch.Tensor], clip: float,
+    low_precision: bool = False,
 ) -> tuple[float, int]:
-    """One step as ``elmo-pretrain`` takes it; returns its seconds and the targets per direction."""
+    """One step as ``elmo-pretrain`` takes it (under bfloat16 autocast with ``low_precision``,
+    as Lightning's ``bf16-mixed`` runs it); returns its seconds and the targets per direction."""
     start = time.perf_counter()
-    forward, backward, count = model.negative_log_likelihoods(batch)
-    loss = (forward + backward) / (2 * count)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=low_precision):
+        forward, backward, count = model.negative_log_likelihoods(batch)
+        loss = (forward + backward) / (2 * count)
     optimizer.zero_grad()
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
@@ -123,14 +131,17 @@ def training_step(
     return time.perf_counter() - start, count
 
 
-def gradient_difference(old: BiLanguageModel, new: BiLanguageModel, batch: dict[str, torch.Tensor]) -> tuple[float, float]:
+def gradient_difference(
+    old: BiLanguageModel, new: BiLanguageModel, batch: dict[str, torch.Tensor], new_low_precision: bool = False
+) -> tuple[float, float]:
     """Largest ``|old - new|`` of the loss, and of any gradient relative to that gradient's
     largest entry, on one batch (the models' gradients are overwritten)."""
     losses, grads = [], []
-    for model in (old, new):
+    for model, low in ((old, False), (new, new_low_precision)):
         model.zero_grad()
-        forward, backward, count = model.negative_log_likelihoods(batch)
-        loss = (forward + backward) / (2 * count)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=low):
+            forward, backward, count = model.negative_log_likelihoods(batch)
+            loss = (forward + backward) / (2 * count)
         loss.backward()
         losses.append(loss.item())
         grads.append([p.grad for p in model.parameters()])
@@ -176,6 +187,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tiny", action="store_true", help="a tiny model on synthetic sentences (a quick check)")
     parser.add_argument("--batch-tokens", type=int, default=None, help="tokens per batch (default: conf/pretrain.yaml's)")
     parser.add_argument("--old-batch-tokens", type=int, default=None, help="the old copy's tokens per batch (default: the same)")
+    parser.add_argument("--precision", choices=["32-true", "bf16-mixed"], default="32-true", help="the new copy's")
+    parser.add_argument("--old", choices=["autograd", "float32"], default="autograd",
+                        help="the old copy: the LSTM under autograd, or the package in float32")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -186,9 +200,10 @@ def main(argv: list[str] | None = None) -> None:
     options = TINY_OPTIONS if args.tiny else OmegaConf.to_container(cfg.model, resolve=True)
     (new_batches, old_batches), vocab_size, source = _batches(cfg, options, args.tiny, [sizes["new"], sizes["old"]])
     new = BiLanguageModel(options, vocab_size, list(cfg.cutoffs), cfg.learning_rate, 1)
-    old = with_autograd_lstm(new)
+    old = with_autograd_lstm(new) if args.old == "autograd" else copy.deepcopy(new)
+    low = {"old": False, "new": args.precision == "bf16-mixed"}
     streams = {"new": new_batches.iterate(), "old": old_batches.iterate()}
-    loss_gap, grad_gap = gradient_difference(old, new, new_batches.make_batch(new_batches.epoch(0)[0]))
+    loss_gap, grad_gap = gradient_difference(old, new, new_batches.make_batch(new_batches.epoch(0)[0]), low["new"])
 
     models = {"old": old, "new": new}
     optimizers = {name: torch.optim.Adam(m.parameters(), lr=cfg.learning_rate) for name, m in models.items()}
@@ -199,7 +214,7 @@ def main(argv: list[str] | None = None) -> None:
         order = ["old", "new"] if step % 2 == 0 else ["new", "old"]
         for name in order:  # load from other work falls on both alike
             _, batch = next(streams[name])
-            took, count = training_step(models[name], optimizers[name], batch, cfg.trainer.gradient_clip_val)
+            took, count = training_step(models[name], optimizers[name], batch, cfg.trainer.gradient_clip_val, low[name])
             if step >= args.warmup:
                 seconds[name].append(took)
                 tokens[name] += count
@@ -207,9 +222,12 @@ def main(argv: list[str] | None = None) -> None:
                 forward_flops[name].append(flops_per_token(options) + 2 * softmax_flops(new, targets))
 
     peak = matmul_gflops(seconds=0.2 if args.tiny else 2.0)
+    peak_low = matmul_gflops(seconds=0.2 if args.tiny else 2.0, dtype=torch.bfloat16)
     params = sum(p.numel() for p in new.bilm.parameters())
     print(f"machine: {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"fp32 matmul {peak:.1f} GFLOP/s (2048x2048)")
+          f"fp32 matmul {peak:.1f} GFLOP/s, bf16 {peak_low:.1f} (2048x2048)")
+    print(f"old: {'autograd LSTM' if args.old == 'autograd' else 'the package'}, float32; "
+          f"new: the package, {'bfloat16 multiplies' if low['new'] else 'float32'}")
     print(f"model: {'tiny' if args.tiny else 'conf/pretrain.yaml'}, biLM {params / 1e6:.2f}M parameters, "
           f"vocabulary {vocab_size}, {source}")
     print(f"first step, old vs new: |loss difference| {loss_gap:.1e}, largest gradient difference "
@@ -221,7 +239,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{name}: batches of {sizes[name]} tokens, {rates[name]:.0f} tokens/s over {args.steps} steps (median "
               f"step {1e3 * statistics.median(took):.0f} ms), {train_flops / 1e6:.1f} training MFLOP per token, "
               f"{rates[name] * train_flops / 1e9:.1f} GFLOP/s, "
-              f"{100 * rates[name] * train_flops / 1e9 / peak:.1f}% of the measured matmul throughput")
+              f"{100 * rates[name] * train_flops / 1e9 / (peak_low if low[name] else peak):.1f}% of the measured "
+              f"{'bf16' if low[name] else 'fp32'} matmul throughput")
     print(f"new/old: {rates['new'] / rates['old']:.2f}x tokens/s")
 
 

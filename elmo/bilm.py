@@ -188,7 +188,7 @@ class BiLM(nn.Module):
         vectors = torch.empty(len(words), self.config.lstm.projection_dim, dtype=self._dtype, device=words.device)
         for start in range(0, len(words), _CNN_CHUNK):
             chunk = by_length[start : start + _CNN_CHUNK]
-            vectors[chunk] = self.char_cnn(words[chunk])
+            vectors[chunk] = self.char_cnn(words[chunk]).to(vectors.dtype)  # bfloat16 under autocast
         return vectors
 
     @property

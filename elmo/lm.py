@@ -89,6 +89,8 @@ class BiLanguageModel(L.LightningModule):
         return forward, backward, count
 
     def _nll(self, states: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        if torch.is_autocast_enabled(states.device.type):
+            return -adaptive_log_probs(self.softmax, states, targets).sum()
         return -self.softmax(states, targets).output.sum()
 
     def training_step(self, batch: tuple[int, dict[str, torch.Tensor]], batch_idx: int) -> torch.Tensor:
@@ -122,7 +124,8 @@ class BiLanguageModel(L.LightningModule):
 
     def validation_step(self, batch: tuple[bool, dict[str, torch.Tensor]], batch_idx: int) -> None:
         counted, data = batch  # a batch repeated only to keep the ranks in step is not counted
-        forward, backward, count = self.negative_log_likelihoods(data)
+        with torch.autocast(self.device.type, enabled=False):  # held-out scores in float32 always
+            forward, backward, count = self.negative_log_likelihoods(data)
         if counted:
             self._eval_sums += torch.tensor([forward.item(), backward.item(), count], dtype=torch.float64)
 
@@ -154,6 +157,25 @@ class BiLanguageModel(L.LightningModule):
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         self.data_position = checkpoint.get("data_position", 0)
         self.tokens_trained = checkpoint.get("tokens_trained", 0)
+
+
+def adaptive_log_probs(
+    softmax: nn.AdaptiveLogSoftmaxWithLoss, states: torch.Tensor, targets: torch.Tensor
+) -> torch.Tensor:
+    """``softmax(states, targets).output``, the log-probability of each target, computed so
+    that it also runs under autocast: the multiplies take the autocast type, each
+    log-softmax is taken in float32 (``AdaptiveLogSoftmaxWithLoss`` itself fails there)."""
+    head = torch.log_softmax(softmax.head(states).float(), dim=-1)
+    shortlist = softmax.shortlist_size
+    log_probs = head.gather(1, targets.clamp(max=shortlist - 1).unsqueeze(1)).squeeze(1)
+    for i, cluster in enumerate(softmax.tail):
+        low, high = softmax.cutoffs[i], softmax.cutoffs[i + 1]
+        rows = ((targets >= low) & (targets < high)).nonzero().squeeze(1)
+        if rows.numel():
+            tail = torch.log_softmax(cluster(states[rows]).float(), dim=-1)
+            in_cluster = tail.gather(1, (targets[rows] - low).unsqueeze(1)).squeeze(1)
+            log_probs = log_probs.index_put((rows,), head[rows, shortlist + i] + in_cluster)
+    return log_probs
 
 
 def learning_rate_factor(

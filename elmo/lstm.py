@@ -144,8 +144,15 @@ class BiLstmStack(nn.Module):
         active: list[int],
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """One layer of both directions over the sorted batch ``x`` of ``(2, time, batch, dim)``."""
-        bias = self.biases[layer] + self.forget_bias  # (2, 4 * hidden)
-        weights = (
-            self.input_weights[layer], self.recurrent_weights[layer], bias, self.projections[layer]
-        )
-        return run_layer(x, h, c, weights, active, self.config.cell_clip, self.config.proj_clip)
+        device = x.device.type
+        # Under autocast (bfloat16-mixed training) the multiplies take the autocast type and
+        # everything else stays float32; autocast itself is off inside, as it would round
+        # the state too.
+        low = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else None
+        with torch.autocast(device, enabled=False):
+            bias = self.biases[layer] + self.forget_bias  # (2, 4 * hidden)
+            weights = (
+                self.input_weights[layer], self.recurrent_weights[layer], bias, self.projections[layer]
+            )
+            x, h, c = (t.to(bias.dtype) for t in (x, h, c))
+            return run_layer(x, h, c, weights, active, self.config.cell_clip, self.config.proj_clip, low)

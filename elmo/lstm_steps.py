@@ -12,6 +12,11 @@ Steps are taken in chunks of about ``_ROWS_PER_CHUNK`` rows (timesteps x sentenc
 input products ``x_t W + b`` of a chunk are one multiply, and the step loop turns them
 into the gate activations in place.
 
+With ``matmul_dtype`` (bfloat16 under autocast) every multiply, forward and backward, rounds
+its two operands to that type and its product back to float32; the state, the gates and
+every sum stay float32. On a CPU with bfloat16 instructions such a multiply runs two to three
+times as fast.
+
 Why a hand-written gradient: under autograd every step records a dozen small nodes, each
 step adds its share of ``dR`` and ``dP`` (a few dozen rows) into the whole weight
 gradients, and reading a slice of a chunk's products back allocates and fills a gradient
@@ -40,6 +45,23 @@ _ROWS_PER_CHUNK = 256
 LayerWeights = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 
 
+def _bmm(a: torch.Tensor, b: torch.Tensor, dtype: torch.dtype | None) -> torch.Tensor:
+    """``a @ b`` (batched); with ``dtype``, of the operands rounded to it, returned as ``a``'s type."""
+    if dtype is None:
+        return torch.bmm(a, b)
+    return torch.bmm(a.to(dtype), b.to(dtype)).to(a.dtype)
+
+
+def _add_bmm_(target: torch.Tensor, a: torch.Tensor, b: torch.Tensor, dtype: torch.dtype | None) -> torch.Tensor:
+    """``target += a @ b`` in place, the product as ``_bmm`` takes it."""
+    return target.baddbmm_(a, b) if dtype is None else target.add_(_bmm(a, b, dtype))
+
+
+def _low(weights: tuple[torch.Tensor, ...], dtype: torch.dtype | None) -> tuple[torch.Tensor, ...]:
+    """The weights rounded to ``dtype`` once, so the step loop does not round them every step."""
+    return weights if dtype is None else tuple(w.to(dtype) for w in weights)
+
+
 def step_chunks(active: list[int]) -> Iterator[tuple[int, int, int]]:
     """``(start, stop, rows)``: consecutive steps with rows running, ``rows = active[start]``."""
     start, time = 0, len(active)
@@ -59,6 +81,7 @@ def run_layer(
     active: list[int],
     cell_clip: float | None,
     proj_clip: float | None,
+    matmul_dtype: torch.dtype | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """One layer of both directions over a length-sorted batch.
 
@@ -68,6 +91,7 @@ def run_layer(
         weights: the layer's weights.
         active: rows still running at each step, non-increasing.
         cell_clip, proj_clip: clipping values (0 or ``None``: none).
+        matmul_dtype: the type the multiplies round their operands to (``None``: the inputs').
 
     Returns:
         ``(2, time, batch, P)`` outputs (zero where a row has ended), and the final ``h``
@@ -75,8 +99,8 @@ def run_layer(
     """
     cell_clip, proj_clip = cell_clip or None, proj_clip or None
     if torch.is_grad_enabled() and any(t.requires_grad for t in (x, h0, c0, *weights)):
-        return _LstmLayer.apply(x, h0, c0, *weights, active, cell_clip, proj_clip)
-    out, h, c, _ = _forward(x, h0, c0, weights, active, (cell_clip, proj_clip), keep=False)
+        return _LstmLayer.apply(x, h0, c0, *weights, active, cell_clip, proj_clip, matmul_dtype)
+    out, h, c, _ = _forward(x, h0, c0, weights, active, (cell_clip, proj_clip), matmul_dtype, keep=False)
     return out, h, c
 
 
@@ -87,13 +111,15 @@ def _forward(
     weights: LayerWeights,
     active: list[int],
     clips: tuple[float | None, float | None],
+    matmul_dtype: torch.dtype | None,
     keep: bool = True,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[torch.Tensor]]:
     """The step loop. Also returns, per chunk, what the backward pass reads: the gate
     activations ``(2, steps, rows, 4H)``, the cells ``u`` before clipping and, with
     ``proj_clip`` (of ``clips``) and ``keep``, the projections ``p`` before clipping (rows past
     ``active[t]`` unset)."""
-    input_weight, recurrent, bias, projection = weights
+    _, _, bias, _ = weights
+    input_weight, recurrent, projection = _low((weights[0], weights[1], weights[3]), matmul_dtype)
     cell_clip, proj_clip = clips
     _, time, batch, dim = x.shape
     hidden, proj_dim = projection.shape[1], projection.shape[2]
@@ -104,21 +130,21 @@ def _forward(
     for start, stop, rows in step_chunks(active):
         steps = stop - start
         chunk_x = x[:, start:stop, :rows].reshape(2, steps * rows, dim)
-        gates = torch.baddbmm(bias.unsqueeze(1), chunk_x, input_weight)
-        gates = gates.view(2, steps, rows, 4 * hidden)
+        gates = bias.unsqueeze(1).expand(2, steps * rows, 4 * hidden).clone()
+        gates = _add_bmm_(gates, chunk_x, input_weight, matmul_dtype).view(2, steps, rows, 4 * hidden)
         cells = x.new_empty(2, steps, rows, hidden)
         projections = x.new_empty(2, steps, rows, proj_dim if proj_clip else 0)
         saved += [gates, cells, projections]
         for t in range(start, stop):
             n = active[t]
-            g = gates[:, t - start, :n].baddbmm_(h[:, :n], recurrent)  # (2, n, 4H)
+            g = _add_bmm_(gates[:, t - start, :n], h[:, :n], recurrent, matmul_dtype)  # (2, n, 4H)
             g[..., : 3 * hidden].sigmoid_()
             g[..., 3 * hidden :].tanh_()
             i, f, o, j = g.split(hidden, dim=-1)
             cell = torch.addcmul(f * c[:, :n], i, j, out=cells[:, t - start, :n])
             if cell_clip:
                 cell = cell.clamp(-cell_clip, cell_clip)
-            p = torch.bmm(o * cell.tanh(), projection)  # (2, n, P)
+            p = _bmm(o * cell.tanh(), projection, matmul_dtype)  # (2, n, P)
             if proj_clip:
                 if keep:
                     projections[:, t - start, :n] = p
@@ -149,11 +175,12 @@ class _LstmLayer(torch.autograd.Function):
         active: list[int],
         cell_clip: float | None,
         proj_clip: float | None,
+        matmul_dtype: torch.dtype | None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         weights = (input_weight, recurrent, bias, projection)
-        out, h_final, c_final, saved = _forward(x, h0, c0, weights, active, (cell_clip, proj_clip))
+        out, h_final, c_final, saved = _forward(x, h0, c0, weights, active, (cell_clip, proj_clip), matmul_dtype)
         ctx.save_for_backward(x, h0, c0, input_weight, recurrent, projection, out, *saved)
-        ctx.active, ctx.cell_clip, ctx.proj_clip = active, cell_clip, proj_clip
+        ctx.active, ctx.cell_clip, ctx.proj_clip, ctx.matmul_dtype = active, cell_clip, proj_clip, matmul_dtype
         return out, h_final, c_final
 
     @staticmethod
@@ -165,8 +192,11 @@ class _LstmLayer(torch.autograd.Function):
         d_c_final: torch.Tensor | None,
     ) -> tuple[torch.Tensor | None, ...]:
         x, h0, c0, input_weight, recurrent, projection, out, *saved = ctx.saved_tensors
-        active, cell_clip, proj_clip = ctx.active, ctx.cell_clip, ctx.proj_clip
+        active, cell_clip, proj_clip, low = ctx.active, ctx.cell_clip, ctx.proj_clip, ctx.matmul_dtype
         dim, (hidden, proj_dim) = x.shape[-1], projection.shape[1:]
+        input_t, recurrent_t, projection_t = _low(
+            (input_weight.transpose(1, 2), recurrent.transpose(1, 2), projection.transpose(1, 2)), low
+        )
         chunks = list(step_chunks(active))
         # The cell of every step before clipping, ``(2, rows, H)``.
         cell_at = [
@@ -204,7 +234,7 @@ class _LstmLayer(torch.autograd.Function):
                 if proj_clip:
                     d_p.mul_(projections[:, k, :n].abs() <= proj_clip)
                 d_p_chunk[:, k, :n] = d_p
-                d_m = torch.bmm(d_p, projection.transpose(1, 2))  # (2, n, H)
+                d_m = _bmm(d_p, projection_t, low)  # (2, n, H)
                 d_u = torch.addcmul(d_c[:, :n], d_m * o, 1 - tanh_c * tanh_c)
                 if cell_clip:
                     d_u.mul_(u.abs() <= cell_clip)
@@ -215,7 +245,7 @@ class _LstmLayer(torch.autograd.Function):
                 torch.mul(d_m * tanh_c, o - o * o, out=d_g[..., 2 * hidden : 3 * hidden])
                 torch.mul(d_u * i, 1 - j * j, out=d_g[..., 3 * hidden :])
                 torch.mul(d_u, f, out=d_c[:, :n])
-                d_h[:, :n] = torch.bmm(d_g, recurrent.transpose(1, 2))
+                d_h[:, :n] = _bmm(d_g, recurrent_t, low)
             # The chunk's weight gradients, each one multiply over all its rows.
             flat_d_gates = d_gates.view(2, steps * rows, 4 * hidden)
             if start:
@@ -223,13 +253,13 @@ class _LstmLayer(torch.autograd.Function):
             else:
                 h_prev = torch.cat([h0[:, None, :rows], out[:, : stop - 1, :rows]], dim=1)
             h_prev = h_prev.reshape(2, steps * rows, proj_dim)
-            d_recurrent.baddbmm_(h_prev.transpose(1, 2), flat_d_gates)
+            _add_bmm_(d_recurrent, h_prev.transpose(1, 2), flat_d_gates, low)
             m_flat = m_chunk.view(2, steps * rows, hidden)
-            d_projection.baddbmm_(m_flat.transpose(1, 2), d_p_chunk.view(2, steps * rows, proj_dim))
+            _add_bmm_(d_projection, m_flat.transpose(1, 2), d_p_chunk.view(2, steps * rows, proj_dim), low)
             chunk_x = x[:, start:stop, :rows].reshape(2, steps * rows, dim)
-            d_input.baddbmm_(chunk_x.transpose(1, 2), flat_d_gates)
+            _add_bmm_(d_input, chunk_x.transpose(1, 2), flat_d_gates, low)
             d_bias += flat_d_gates.sum(dim=1)
             if d_x is not None:
-                d_chunk_x = torch.bmm(flat_d_gates, input_weight.transpose(1, 2))
+                d_chunk_x = _bmm(flat_d_gates, input_t, low)
                 d_x[:, start:stop, :rows] = d_chunk_x.view(2, steps, rows, dim)
-        return d_x, d_h, d_c, d_input, d_recurrent, d_bias, d_projection, None, None, None
+        return d_x, d_h, d_c, d_input, d_recurrent, d_bias, d_projection, None, None, None, None

@@ -32,6 +32,9 @@ _TRAINER_FIXED = {
 _STRATEGIES = ("auto", "ddp", "ddp_find_unused_parameters_true")
 _ACCELERATORS = ("cpu", "gpu", "cuda", "auto")
 _MATMUL_PRECISIONS = ("highest", "high", "medium")
+# float32, or bfloat16 multiplies with float32 state and weights (``elmo.lstm`` and
+# ``elmo.lm.adaptive_log_probs`` follow autocast); float16 would need loss scaling.
+_PRECISIONS = ("32-true", "32", "bf16-mixed")
 _MAX_TIME = re.compile(r"^\d+:\d{1,2}:\d{1,2}:\d{1,2}$")
 
 
@@ -125,6 +128,10 @@ def _check_trainer(reader: KeyReader) -> None:
     if trainer.get("accelerator", "cpu") not in _ACCELERATORS:
         raise ConfigError(
             f"{SOURCE}: key 'trainer.accelerator' must be one of {', '.join(_ACCELERATORS)}, got {trainer.get('accelerator')!r}"
+        )
+    if str(trainer.get("precision", "32-true")) not in _PRECISIONS:
+        raise ConfigError(
+            f"{SOURCE}: key 'trainer.precision' must be one of {', '.join(_PRECISIONS)}, got {trainer.get('precision')!r}"
         )
     max_time = trainer.get("max_time")
     if max_time is not None and not (isinstance(max_time, str) and _MAX_TIME.match(max_time)):

@@ -42,3 +42,13 @@ def test_the_old_copy_can_take_batches_of_another_size(capsys):
     rates = rates_of(out, 128, 512)
     ratio = float(re.search(r"^new/old: ([\d.]+)x tokens/s", out, re.M).group(1))
     assert abs(ratio - rates["new"] / rates["old"]) < 0.01
+
+
+def test_bfloat16_against_float32_of_the_same_package(capsys):
+    out = run_tiny(capsys, "--precision", "bf16-mixed", "--old", "float32")
+    assert "old: the package, float32; new: the package, bfloat16 multiplies" in out
+    assert re.search(r"^new: .* of the measured bf16 matmul throughput", out, re.M)
+    rates = rates_of(out, 2048, 2048)
+    assert all(rate > 0 for rate in rates.values())
+    loss_gap, grad_gap = map(float, re.search(r"loss difference\| (\S+), largest gradient difference (\S+)", out).groups())
+    assert 0 < loss_gap < 1e-2 and 0 < grad_gap < 0.2  # rounded multiplies: close, not equal

@@ -107,3 +107,25 @@ def test_step_chunks_cover_each_running_step_once():
     assert steps == list(range(10))
     assert all(rows == active[start] for start, _, rows in chunks)
     assert list(step_chunks([0, 0])) == []
+
+
+def test_under_bfloat16_autocast_only_the_multiplies_are_rounded():
+    """bfloat16 multiplies (operands rounded, float32 sums), float32 state: within bfloat16's
+    precision of float32 (itself checked against autograd above), forward and backward."""
+    exact, _ = _stacks(1.0, 0.4, True)
+    single = BiLstmStack(exact.config, INPUT_DIM)
+    single.load_state_dict(exact.state_dict())
+    with torch.no_grad():  # weights of a trained model's scale: with the test's larger ones the
+        for p in single.parameters():  # recurrence amplifies any rounding, float32's too
+            p.mul_(0.3)
+    x, lengths = _inputs([3, 0, 9, 1, 9, 4, 6])
+    ref_out, _, ref_grads = _run(single, x.float(), lengths, None, with_state_loss=True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        low_out, _, low_grads = _run(single, x.float(), lengths, None, with_state_loss=True)
+    for low, ref in zip(low_out, ref_out, strict=True):
+        assert low.dtype == torch.float32 and not torch.equal(low, ref)  # the multiplies did round
+        torch.testing.assert_close(low, ref, rtol=0, atol=1e-2 * float(ref.abs().max()))
+    for low, ref in zip(low_grads, ref_grads, strict=True):
+        assert low.dtype == torch.float32
+        torch.testing.assert_close(low, ref, rtol=0, atol=2e-2 * float(ref.abs().max()))
+        assert torch.nn.functional.cosine_similarity(low.flatten(), ref.flatten(), dim=0) > 0.9999

@@ -286,3 +286,33 @@ def test_a_stream_of_another_batch_size_continues_after_the_same_sentences(tmp_p
         assert len(seen ^ seen_large) <= 2 * pool
         if position == per_epoch // 2:
             assert len(seen) > 8 * pool  # a bound that means something
+
+
+def test_adaptive_log_probs_are_the_softmax_outputs():
+    """The log-probabilities written for autocast equal ``AdaptiveLogSoftmaxWithLoss``'s in
+    float32, gradients included, and stay within bfloat16 precision of them under autocast."""
+    from elmo.lm import adaptive_log_probs
+
+    torch.manual_seed(0)
+    softmax = torch.nn.AdaptiveLogSoftmaxWithLoss(16, 300, [20, 100], div_value=2.0)
+    states = torch.randn(400, 16, requires_grad=True)
+    targets = torch.randint(0, 300, (400,))
+    assert all(((targets >= lo) & (targets < hi)).any() for lo, hi in [(0, 20), (20, 100), (100, 300)])
+    expected = softmax(states, targets).output
+    ours = adaptive_log_probs(softmax, states, targets)
+    torch.testing.assert_close(ours, expected, rtol=1e-6, atol=1e-6)
+    (grad_expected,) = torch.autograd.grad(expected.sum(), states)
+    (grad_ours,) = torch.autograd.grad(ours.sum(), states)
+    torch.testing.assert_close(grad_ours, grad_expected, rtol=1e-5, atol=1e-6)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        low = adaptive_log_probs(softmax, states, targets)
+    assert low.dtype == torch.float32 and not torch.equal(low, ours)
+    torch.testing.assert_close(low, ours, rtol=0, atol=0.05)
+
+
+def test_bfloat16_mixed_training_learns_as_float32_does(trained, tmp_path):
+    cfg, metrics = trained
+    low = run(tiny_config(tmp_path, Path(cfg.corpus[0]), "trainer.max_steps=300", "trainer.precision=bf16-mixed"))
+    for key in ("ppl_forward", "ppl_backward"):  # both scored in float32 on the same held-out text
+        assert low[key] == pytest.approx(metrics[key], rel=0.05)
+    assert low["train_tokens"] == metrics["train_tokens"]

@@ -130,6 +130,7 @@ def _config(work: Path, *overrides: str):
         ("trainer.val_check_interval=0", "'trainer.val_check_interval'"),
         ("trainer.gradient_clip_val=-1", "'trainer.gradient_clip_val'"),
         ("trainer.accelerator=tpu_please", "'trainer.accelerator'"),
+        ("trainer.precision=16-mixed", "'trainer.precision' must be one of 32-true, 32, bf16-mixed"),
         ("+trainer.default_root_dir=x", "'trainer.default_root_dir'"),
         ("float32_matmul_precision=low", "'float32_matmul_precision'"),
         ("init_from=no/such/folder", "'init_from'"),
