@@ -222,10 +222,10 @@ def main(argv: list[str] | None = None) -> None:
                 forward_flops[name].append(flops_per_token(options) + 2 * softmax_flops(new, targets))
 
     peak = matmul_gflops(seconds=0.2 if args.tiny else 2.0)
-    peak_low = matmul_gflops(seconds=0.2 if args.tiny else 2.0, dtype=torch.bfloat16)
+    peak_low = matmul_gflops(seconds=0.2 if args.tiny else 2.0, dtype=torch.bfloat16) if low["new"] else None
     params = sum(p.numel() for p in new.bilm.parameters())
     print(f"machine: {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"fp32 matmul {peak:.1f} GFLOP/s, bf16 {peak_low:.1f} (2048x2048)")
+          f"fp32 matmul {peak:.1f} GFLOP/s" + (f", bf16 {peak_low:.1f}" if peak_low else "") + " (2048x2048)")
     print(f"old: {'autograd LSTM' if args.old == 'autograd' else 'the package'}, float32; "
           f"new: the package, {'bfloat16 multiplies' if low['new'] else 'float32'}")
     print(f"model: {'tiny' if args.tiny else 'conf/pretrain.yaml'}, biLM {params / 1e6:.2f}M parameters, "

@@ -23,6 +23,7 @@ from torch import nn
 from elmo.bilm import BiLM
 from elmo.config import BiLMConfig
 from elmo.errors import UserError
+from elmo.lstm import autocast_dtype
 
 
 class NonFiniteLossError(UserError, RuntimeError):
@@ -89,7 +90,7 @@ class BiLanguageModel(L.LightningModule):
         return forward, backward, count
 
     def _nll(self, states: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        if torch.is_autocast_enabled(states.device.type):
+        if autocast_dtype(states.device.type):
             return -adaptive_log_probs(self.softmax, states, targets).sum()
         return -self.softmax(states, targets).output.sum()
 

@@ -21,6 +21,8 @@ in ``elmo.lstm_steps``. Gate columns are stored as ``i, f, o, j`` (the file's or
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 from torch import nn
 
@@ -32,6 +34,13 @@ from elmo.lstm_steps import run_layer
 LstmState = list[tuple[torch.Tensor, torch.Tensor]]
 
 FORGET_BIAS = 1.0
+
+
+def autocast_dtype(device_type: str) -> torch.dtype | None:
+    """The type autocast computes in on ``device_type`` now, or ``None`` where it is off."""
+    if torch.amp.is_autocast_available(device_type) and torch.is_autocast_enabled(device_type):
+        return torch.get_autocast_dtype(device_type)
+    return None
 
 
 class BiLstmStack(nn.Module):
@@ -148,8 +157,8 @@ class BiLstmStack(nn.Module):
         # Under autocast (bfloat16-mixed training) the multiplies take the autocast type and
         # everything else stays float32; autocast itself is off inside, as it would round
         # the state too.
-        low = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else None
-        with torch.autocast(device, enabled=False):
+        low = autocast_dtype(device)
+        with torch.autocast(device, enabled=False) if low else contextlib.nullcontext():
             bias = self.biases[layer] + self.forget_bias  # (2, 4 * hidden)
             weights = (
                 self.input_weights[layer], self.recurrent_weights[layer], bias, self.projections[layer]

@@ -12,9 +12,10 @@ Steps are taken in chunks of about ``_ROWS_PER_CHUNK`` rows (timesteps x sentenc
 input products ``x_t W + b`` of a chunk are one multiply, and the step loop turns them
 into the gate activations in place.
 
-With ``matmul_dtype`` (bfloat16 under autocast) every multiply, forward and backward, rounds
-its two operands to that type and its product back to float32; the state, the gates and
-every sum stay float32. On a CPU with bfloat16 instructions such a multiply runs two to three
+With ``matmul_dtype`` (bfloat16 under autocast) every multiply, forward and backward, takes
+its two operands rounded to that type and returns its product in that type (summed in
+float32 inside the kernel), which is then widened to float32, as autocast would; the state,
+the gates and every sum across multiplies stay float32. On a CPU with bfloat16 instructions such a multiply runs two to three
 times as fast.
 
 Why a hand-written gradient: under autograd every step records a dozen small nodes, each
@@ -46,7 +47,8 @@ LayerWeights = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 
 
 def _bmm(a: torch.Tensor, b: torch.Tensor, dtype: torch.dtype | None) -> torch.Tensor:
-    """``a @ b`` (batched); with ``dtype``, of the operands rounded to it, returned as ``a``'s type."""
+    """``a @ b`` (batched); with ``dtype``, of the operands rounded to it, the product (in
+    ``dtype``) widened back to ``a``'s type."""
     if dtype is None:
         return torch.bmm(a, b)
     return torch.bmm(a.to(dtype), b.to(dtype)).to(a.dtype)
