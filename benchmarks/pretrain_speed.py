@@ -151,13 +151,15 @@ def gradient_difference(
     return abs(losses[0] - losses[1]), relative
 
 
-def _batches(cfg: Any, options: dict, tiny: bool, sizes: list[int]) -> tuple[list[LanguageModelBatches], int, str]:
-    """Training batches of Reuters (or synthetic) sentences, one stream per batch size in
-    ``sizes``; the vocabulary size; the source."""
+def _batches(
+    cfg: Any, options: dict, tiny: bool, sizes: list[int], text: Path = REUTERS
+) -> tuple[list[LanguageModelBatches], int, str]:
+    """Training batches of the first 400,000 tokens of ``text`` (else synthetic sentences),
+    one stream per batch size in ``sizes``; the vocabulary size; the source."""
     with tempfile.TemporaryDirectory() as tmp:
-        if REUTERS.is_dir() and not tiny:
-            corpus = prepare_corpus(REUTERS, tmp, max_tokens=400_000)
-            source = "Reuters sentences"
+        if text.exists() and not tiny:
+            corpus = prepare_corpus(text, tmp, max_tokens=400_000, encoding_errors="replace")
+            source = f"the first 400,000 tokens of {text.name}"
         else:
             text = Path(tmp) / "text.txt"
             words = [f"w{i}" for i in range(3000)]
@@ -187,6 +189,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tiny", action="store_true", help="a tiny model on synthetic sentences (a quick check)")
     parser.add_argument("--batch-tokens", type=int, default=None, help="tokens per batch (default: conf/pretrain.yaml's)")
     parser.add_argument("--old-batch-tokens", type=int, default=None, help="the old copy's tokens per batch (default: the same)")
+    parser.add_argument("--corpus", type=Path, default=REUTERS, help="text to draw batches from (default: Reuters)")
     parser.add_argument("--precision", choices=["32-true", "bf16-mixed"], default="32-true", help="the new copy's")
     parser.add_argument("--old", choices=["autograd", "float32"], default="autograd",
                         help="the old copy: the LSTM under autograd, or the package in float32")
@@ -198,7 +201,7 @@ def main(argv: list[str] | None = None) -> None:
     sizes = {"new": args.batch_tokens or cfg.batch_tokens}
     sizes["old"] = args.old_batch_tokens or sizes["new"]
     options = TINY_OPTIONS if args.tiny else OmegaConf.to_container(cfg.model, resolve=True)
-    (new_batches, old_batches), vocab_size, source = _batches(cfg, options, args.tiny, [sizes["new"], sizes["old"]])
+    (new_batches, old_batches), vocab_size, source = _batches(cfg, options, args.tiny, [sizes["new"], sizes["old"]], args.corpus)
     new = BiLanguageModel(options, vocab_size, list(cfg.cutoffs), cfg.learning_rate, 1)
     old = with_autograd_lstm(new) if args.old == "autograd" else copy.deepcopy(new)
     low = {"old": False, "new": args.precision == "bf16-mixed"}
