@@ -114,16 +114,22 @@ def softmax_flops(model: BiLanguageModel, targets: torch.Tensor) -> float:
     return flops
 
 
+def _mean_loss(model: BiLanguageModel, batch: dict[str, torch.Tensor], low_precision: bool) -> tuple[torch.Tensor, int]:
+    """The training loss of ``batch`` (mean NLL over both directions), under bfloat16 autocast
+    with ``low_precision`` as Lightning's ``bf16-mixed`` runs it; and the targets per direction."""
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=low_precision):
+        forward, backward, count = model.negative_log_likelihoods(batch)
+        return (forward + backward) / (2 * count), count
+
+
 def training_step(
     model: BiLanguageModel, optimizer: torch.optim.Optimizer, batch: dict[str, torch.Tensor], clip: float,
     low_precision: bool = False,
 ) -> tuple[float, int]:
-    """One step as ``elmo-pretrain`` takes it (under bfloat16 autocast with ``low_precision``,
-    as Lightning's ``bf16-mixed`` runs it); returns its seconds and the targets per direction."""
+    """One step as ``elmo-pretrain`` takes it (see ``_mean_loss``); returns its seconds and the
+    targets per direction."""
     start = time.perf_counter()
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=low_precision):
-        forward, backward, count = model.negative_log_likelihoods(batch)
-        loss = (forward + backward) / (2 * count)
+    loss, count = _mean_loss(model, batch, low_precision)
     optimizer.zero_grad()
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
@@ -139,9 +145,7 @@ def gradient_difference(
     losses, grads = [], []
     for model, low in ((old, False), (new, new_low_precision)):
         model.zero_grad()
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=low):
-            forward, backward, count = model.negative_log_likelihoods(batch)
-            loss = (forward + backward) / (2 * count)
+        loss, _ = _mean_loss(model, batch, low)
         loss.backward()
         losses.append(loss.item())
         grads.append([p.grad for p in model.parameters()])

@@ -54,6 +54,11 @@ def _bmm(a: torch.Tensor, b: torch.Tensor, dtype: torch.dtype | None) -> torch.T
     return torch.bmm(a.to(dtype), b.to(dtype)).to(a.dtype)
 
 
+def _baddbmm(target: torch.Tensor, a: torch.Tensor, b: torch.Tensor, dtype: torch.dtype | None) -> torch.Tensor:
+    """``target + a @ b``, the product as ``_bmm`` takes it."""
+    return torch.baddbmm(target, a, b) if dtype is None else target + _bmm(a, b, dtype)
+
+
 def _add_bmm_(target: torch.Tensor, a: torch.Tensor, b: torch.Tensor, dtype: torch.dtype | None) -> torch.Tensor:
     """``target += a @ b`` in place, the product as ``_bmm`` takes it."""
     return target.baddbmm_(a, b) if dtype is None else target.add_(_bmm(a, b, dtype))
@@ -120,8 +125,8 @@ def _forward(
     activations ``(2, steps, rows, 4H)``, the cells ``u`` before clipping and, with
     ``proj_clip`` (of ``clips``) and ``keep``, the projections ``p`` before clipping (rows past
     ``active[t]`` unset)."""
-    _, _, bias, _ = weights
-    input_weight, recurrent, projection = _low((weights[0], weights[1], weights[3]), matmul_dtype)
+    input_weight, recurrent, bias, projection = weights
+    input_weight, recurrent, projection = _low((input_weight, recurrent, projection), matmul_dtype)
     cell_clip, proj_clip = clips
     _, time, batch, dim = x.shape
     hidden, proj_dim = projection.shape[1], projection.shape[2]
@@ -132,8 +137,8 @@ def _forward(
     for start, stop, rows in step_chunks(active):
         steps = stop - start
         chunk_x = x[:, start:stop, :rows].reshape(2, steps * rows, dim)
-        gates = bias.unsqueeze(1).expand(2, steps * rows, 4 * hidden).clone()
-        gates = _add_bmm_(gates, chunk_x, input_weight, matmul_dtype).view(2, steps, rows, 4 * hidden)
+        gates = _baddbmm(bias.unsqueeze(1), chunk_x, input_weight, matmul_dtype)
+        gates = gates.view(2, steps, rows, 4 * hidden)
         cells = x.new_empty(2, steps, rows, hidden)
         projections = x.new_empty(2, steps, rows, proj_dim if proj_clip else 0)
         saved += [gates, cells, projections]
