@@ -5,9 +5,10 @@ the activation cache (a warm cache never loads the biLM), trains the scalar mix 
 with Lightning (early stopping on the validation metric, the best epoch's weights kept),
 scores the test split and writes, atomically, one JSON row, the test predictions and the
 per-example test scores under ``results_dir``. A run whose row already exists is skipped,
-so an interrupted sweep resumes where it stopped. With ``trainer.devices=N
-trainer.strategy=ddp`` the ranks share each epoch's batches and each split's scoring, and
-score every item exactly once (see :func:`run`).
+so an interrupted sweep resumes where it stopped; a row made with another frozen model
+under the same path (a retrained biLM) stops the run instead (:func:`check_same_models`).
+With ``trainer.devices=N trainer.strategy=ddp`` the ranks share each epoch's batches and
+each split's scoring, and score every item exactly once (see :func:`run`).
 
 Heavy libraries (torch, Lightning, the task code) are imported inside the functions that
 use them, so ``elmo-bench --help`` and configuration errors come back at once.
@@ -203,6 +204,38 @@ def read_existing_row(path: Path) -> dict[str, Any] | None:
     return data
 
 
+def model_fingerprints(embedder: Embedder) -> list[str]:
+    """The fingerprints of the embedder's frozen models: its cacheable parts (a biLM).
+
+    Cheap by design (the activation cache asks for them before any model is loaded); a
+    static table's identity is its config (path and settings), so it is not fingerprinted
+    here. ``glove+elmo`` gives the biLM's, ``glove`` none.
+    """
+    return [part.fingerprint() for part in embedder.parts() if part.cacheable]
+
+
+def check_same_models(row: dict[str, Any], cfg: DictConfig, path: Path, name: str) -> None:
+    """Refuse to reuse a row that another model made: the same config, other weights.
+
+    The embedder is built only when the row records a frozen model (a static one reads its
+    vectors file when built). Rows written before ``model_fingerprints`` was recorded
+    cannot be checked and are reused.
+
+    Raises:
+        ConfigError: naming the row, the embedder and both fingerprints; the row is kept.
+    """
+    recorded = row.get("model_fingerprints")
+    if not recorded:
+        return
+    current = model_fingerprints(build_embedder(cfg))
+    if recorded != current:
+        raise ConfigError(
+            f"{path}: this row was made with another {name} model (fingerprint "
+            f"{', '.join(p[:12] for p in recorded)}, now {', '.join(p[:12] for p in current) or 'none'}); "
+            "move the row away or set results_dir to keep both"
+        )
+
+
 def build_task(cfg: DictConfig) -> Task:
     """``cfg.task``, with ``cfg.head`` replacing (not merged into) its head when set (``head=linear``)."""
     node = cfg.task
@@ -326,6 +359,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     if cfg.skip_existing and path.is_file():
         existing = read_existing_row(path)
         if existing is not None:
+            check_same_models(existing, cfg, path, name)
             logger.info("skipping %s: its row exists (%s)", name, path)
             return existing
     check_writable(path.parent)  # before hours of training, not after
@@ -419,6 +453,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         git_revision=revision,
         config=OmegaConf.to_container(cfg, resolve=True),
         config_hash=config_hash(cfg),
+        model_fingerprints=model_fingerprints(embedder),
         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         predictions=prediction_file.name,
         example_scores=scores_file.name,

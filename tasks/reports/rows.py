@@ -101,6 +101,7 @@ class ResultRow:
     git_revision: str | None = None
     config: dict[str, Any] | None = None
     config_hash: str | None = None
+    model_fingerprints: list[str] | None = None  # the embedder's frozen models (a biLM's weights)
     created: str | None = None
     predictions: str | None = None
     example_scores: str | None = None
@@ -158,7 +159,7 @@ class ResultRow:
 
 # The keys every row has held since schema 1, the ones the report reads.
 # Schema-2 fields a row may lack (added after schema 2 was first written).
-OPTIONAL = ("note", "learning_rates")
+OPTIONAL = ("note", "learning_rates", "model_fingerprints")
 
 SCHEMA1_REQUIRED = (
     "task",
@@ -386,6 +387,25 @@ class Results:
     """Per-example scores by the row's :attr:`ResultRow.run_key`."""
 
 
+def _check_one_model_per_embedder(rows: list[ResultRow], paths: Mapping[tuple[Any, ...], Path]) -> None:
+    """Every row of one embedder name made with the same frozen model (rows that record it).
+
+    Raises:
+        ReportError: naming two rows of one embedder whose ``model_fingerprints`` differ.
+    """
+    first: dict[str, ResultRow] = {}
+    for row in rows:
+        if row.model_fingerprints is None:
+            continue
+        other = first.setdefault(row.embedder, row)
+        if other.model_fingerprints != row.model_fingerprints:
+            raise ReportError(
+                f"{paths[row.run_key]}: embedder {row.embedder!r} made with another model than "
+                f"{paths[other.run_key]} (key 'model_fingerprints'); one comparison needs one "
+                "model per embedder"
+            )
+
+
 def load_results(folder: str | Path) -> Results:
     """Read every run row under ``folder`` and the per-example scores files they name.
 
@@ -395,8 +415,9 @@ def load_results(folder: str | Path) -> Results:
     Raises:
         ReportError: ``folder`` is not a folder, a ``*.json`` file is not valid JSON, a row
             does not fit the schema (:meth:`ResultRow.from_dict`) or its per-example scores
-            file is bad (:func:`read_example_scores`), or a row repeats another row's
-            (task, dataset, embedder, head, seed).
+            file is bad (:func:`read_example_scores`), a row repeats another row's
+            (task, dataset, embedder, head, seed), or two rows of one embedder record
+            different models (``model_fingerprints``).
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -416,6 +437,7 @@ def load_results(folder: str | Path) -> Results:
         scores = read_example_scores(row, path)
         if scores is not None:
             example_scores[row.run_key] = scores
+    _check_one_model_per_embedder(rows, seen)
     logger.info(
         "read %d run rows from %s, %d with per-example scores",
         len(rows),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import re
@@ -12,9 +13,11 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf, open_dict
 
+from elmo.errors import ConfigError
 from elmo.lm import NonFiniteLossError
 from run_helpers import ELMO_FIXTURES, ROOT, fixture_embedder, run_config
 from tasks.data.source import resolve_path
+from tasks.embedders.elmo import ElmoEmbedder
 from tasks.reports.rows import ResultRow
 from tasks.run import run
 
@@ -115,6 +118,37 @@ def test_a_rerun_finds_its_row_and_skips(elmo_fixtures, tmp_path):
     assert other_seed["seed"] == 1 and len(list((tmp_path / "results").rglob("seed*-*[0-9a-f].json"))) == 2
 
 
+def _nudge_first_weight(weight_file: Path) -> None:
+    """Another biLM under the same path: one weight matrix scaled, as a retrained model differs."""
+    import h5py
+
+    with h5py.File(weight_file, "r+") as weights:
+        names: list[str] = []
+        weights.visititems(lambda name, item: names.append(name) if getattr(item, "ndim", 0) == 2 else None)
+        matrix = weights[names[0]]
+        matrix[...] = matrix[...] * 1.01
+
+
+def test_a_row_made_with_other_weights_stops_the_rerun_and_is_kept(elmo_fixtures, tmp_path):
+    model = tmp_path / "model"
+    model.mkdir()
+    for name in ("options.json", "lm_weights.hdf5"):
+        shutil.copy(elmo_fixtures / name, model / name)
+    first = _tiny_run("sentiment", model, tmp_path)
+    fingerprint = ElmoEmbedder(model / "options.json", model / "lm_weights.hdf5").fingerprint()
+    assert first["model_fingerprints"] == [fingerprint]
+    row_file = next((tmp_path / "results").rglob("seed0-*[0-9a-f].json"))
+    written = row_file.read_bytes()
+    assert _tiny_run("sentiment", model, tmp_path) == first  # same weights: reused
+
+    _nudge_first_weight(model / "lm_weights.hdf5")
+    with pytest.raises(ConfigError) as error:
+        _tiny_run("sentiment", model, tmp_path)
+    message = str(error.value)
+    assert str(row_file) in message and f"another elmo model (fingerprint {fingerprint[:12]}, now " in message
+    assert "\n" not in message and row_file.read_bytes() == written
+
+
 def test_same_seed_same_metrics(elmo_fixtures, tmp_path):
     first = _tiny_run("pos", elmo_fixtures, tmp_path / "a")  # cold cache: loads the biLM
     second = _tiny_run("pos", elmo_fixtures, tmp_path / "b", f"cache.dir={tmp_path / 'a' / 'cache'}")  # warm
@@ -178,5 +212,7 @@ def test_glove_plus_elmo_trains_on_the_members_joined_features(elmo_fixtures, tm
     cfg = run_config(["task=pos", *TINY, "embedder=glove_elmo", *fixture], tmp_path)
     row = run(cfg)
     assert row["embedder"] == "glove+elmo"
+    elmo = ElmoEmbedder(elmo_fixtures / "options.json", elmo_fixtures / "lm_weights.hdf5")
+    assert row["model_fingerprints"] == [elmo.fingerprint()]  # the biLM's; GloVe is named by its config
     assert len(row["scalar_mix"]["weights"]) == 3  # ELMo's layers; GloVe is repeated across them
     assert 0 < row["coverage"]["found"] <= row["coverage"]["tokens"]

@@ -129,6 +129,20 @@ def test_load_results_rejects_bad_json_and_repeated_seeds(tmp_path):
         load_results(tmp_path / "twice")
 
 
+def test_load_results_rejects_one_embedder_made_with_two_models(tmp_path):
+    same = [write_row(tmp_path, make_row("ner", "conll2003", "elmo", seed, 90.0, model_fingerprints=["a" * 64]))
+            for seed in (0, 1)]
+    write_row(tmp_path, make_row("pos", "ud", "elmo", 0, 97.0, model_fingerprints=["a" * 64]))  # another task
+    write_row(tmp_path, make_row("ner", "conll2003", "elmo", 3, 90.0))  # written before fingerprints
+    write_row(tmp_path, make_row("ner", "conll2003", "glove", 0, 88.0, model_fingerprints=[]))
+    assert len(load_results(tmp_path).rows) == 5
+
+    other = write_row(tmp_path, make_row("ner", "conll2003", "elmo", 2, 90.0, model_fingerprints=["b" * 64]))
+    with pytest.raises(ReportError, match=rf"^{other}: embedder 'elmo' made with another model than {same[0]} "
+                                          r"\(key 'model_fingerprints'\)"):
+        load_results(tmp_path)
+
+
 def test_load_results_rejects_a_missing_folder(tmp_path):
     with pytest.raises(ReportError, match="no such folder"):
         load_results(tmp_path / "absent")
