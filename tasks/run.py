@@ -204,36 +204,59 @@ def read_existing_row(path: Path) -> dict[str, Any] | None:
     return data
 
 
-def model_fingerprints(embedder: Embedder) -> list[str]:
-    """The fingerprints of the embedder's frozen models: its cacheable parts (a biLM).
+def model_fingerprints(embedder: Embedder, key: str = "embedder") -> dict[str, str]:
+    """The fingerprints of the embedder's frozen models, by where each sits in the config.
 
-    Cheap by design (the activation cache asks for them before any model is loaded); a
-    static table's identity is its config (path and settings), so it is not fingerprinted
-    here. ``glove+elmo`` gives the biLM's, ``glove`` none.
+    A frozen model is a cacheable embedder (a biLM): its fingerprint is cheap and needs no
+    ``fit`` (the activation cache asks for it before any model is loaded). The members of
+    a :class:`~tasks.embedders.concat.ConcatEmbedder` are looked at one by one; a static
+    table is named by its config (path and settings) and not fingerprinted here. So
+    ``elmo`` gives ``{"embedder": ...}``, ``glove+elmo`` ``{"embedder.embedders.1": ...}``
+    and ``glove`` ``{}``.
     """
-    return [part.fingerprint() for part in embedder.parts() if part.cacheable]
+    from tasks.embedders.concat import ConcatEmbedder
+
+    if isinstance(embedder, ConcatEmbedder):
+        found: dict[str, str] = {}
+        for index, member in enumerate(embedder.members):
+            found |= model_fingerprints(member, f"{key}.embedders.{index}")
+        return found
+    return {key: embedder.fingerprint()} if embedder.cacheable else {}
 
 
 def check_same_models(row: dict[str, Any], cfg: DictConfig, path: Path, name: str) -> None:
     """Refuse to reuse a row that another model made: the same config, other weights.
 
-    The embedder is built only when the row records a frozen model (a static one reads its
-    vectors file when built). Rows written before ``model_fingerprints`` was recorded
-    cannot be checked and are reused.
+    Only the config nodes the row names are built (a biLM's is cheap: its weights are read
+    on first use); static vectors are not read. A row written before ``model_fingerprints``
+    was recorded, or whose model files are gone, cannot be checked: it is reused, with a
+    warning.
 
     Raises:
         ConfigError: naming the row, the embedder and both fingerprints; the row is kept.
     """
     recorded = row.get("model_fingerprints")
-    if not recorded:
+    if recorded is None:
+        logger.warning("%s was written before rows recorded their model: reused unchecked", path)
         return
-    current = model_fingerprints(build_embedder(cfg))
+    current: dict[str, str] = {}
+    for key in recorded:
+        node = OmegaConf.select(cfg, key)
+        try:
+            current |= model_fingerprints(_instantiate(node), key) if node is not None else {}
+        except UserError as error:
+            logger.warning("%s: cannot check its %s model (%s): reused unchecked", path, name, error)
+            return
     if recorded != current:
         raise ConfigError(
             f"{path}: this row was made with another {name} model (fingerprint "
-            f"{', '.join(p[:12] for p in recorded)}, now {', '.join(p[:12] for p in current) or 'none'}); "
-            "move the row away or set results_dir to keep both"
+            f"{_short(recorded)}, now {_short(current)}); move the row away or set results_dir "
+            "to keep both"
         )
+
+
+def _short(fingerprints: dict[str, str]) -> str:
+    return ", ".join(fingerprint[:12] for fingerprint in fingerprints.values()) or "none"
 
 
 def build_task(cfg: DictConfig) -> Task:
@@ -377,6 +400,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         torch.set_num_threads(int(cfg.threads))
     # Everything a setting can break is built before the data is read and embedded.
     embedder = build_embedder(cfg)
+    models = model_fingerprints(embedder)  # before fit: what a rerun's check compares
     mix = OmegaConf.to_container(cfg.mix, resolve=True)
     check_mix(mix, embedder.num_layers)
     monitor = f"val/{task.metric}"
@@ -453,7 +477,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         git_revision=revision,
         config=OmegaConf.to_container(cfg, resolve=True),
         config_hash=config_hash(cfg),
-        model_fingerprints=model_fingerprints(embedder),
+        model_fingerprints=models,
         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         predictions=prediction_file.name,
         example_scores=scores_file.name,

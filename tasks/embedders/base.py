@@ -53,7 +53,11 @@ class Embedder(nn.Module, ABC):
 
     @property
     def cacheable(self) -> bool:
-        """Whether computing the output costs enough to be worth an on-disk cache entry."""
+        """Whether computing the output costs enough to be worth an on-disk cache entry.
+
+        A cacheable embedder is a frozen model: its :meth:`fingerprint` must be cheap and work
+        before :meth:`fit` (the cache and a rerun's row check ask for it first).
+        """
         return False
 
     @abstractmethod

@@ -101,7 +101,7 @@ class ResultRow:
     git_revision: str | None = None
     config: dict[str, Any] | None = None
     config_hash: str | None = None
-    model_fingerprints: list[str] | None = None  # the embedder's frozen models (a biLM's weights)
+    model_fingerprints: dict[str, str] | None = None  # the embedder's frozen models by config key
     created: str | None = None
     predictions: str | None = None
     example_scores: str | None = None
@@ -399,10 +399,11 @@ def _check_one_model_per_embedder(rows: list[ResultRow], paths: Mapping[tuple[An
             continue
         other = first.setdefault(row.embedder, row)
         if other.model_fingerprints != row.model_fingerprints:
+            prints = [", ".join(p[:12] for p in r.model_fingerprints.values()) or "none" for r in (row, other)]
             raise ReportError(
                 f"{paths[row.run_key]}: embedder {row.embedder!r} made with another model than "
-                f"{paths[other.run_key]} (key 'model_fingerprints'); one comparison needs one "
-                "model per embedder"
+                f"{paths[other.run_key]} (key 'model_fingerprints': {prints[0]} against {prints[1]}); "
+                "one comparison needs one model per embedder"
             )
 
 

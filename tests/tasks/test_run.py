@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import subprocess
 import sys
@@ -108,14 +109,20 @@ def test_tagger_predictions_are_conll_columns(elmo_fixtures, tmp_path):
     assert all(len(line.split("\t")) == 3 for block in blocks for line in block.splitlines())
 
 
-def test_a_rerun_finds_its_row_and_skips(elmo_fixtures, tmp_path):
+def test_a_rerun_finds_its_row_and_skips(elmo_fixtures, tmp_path, caplog):
     first = _tiny_run("sentiment", elmo_fixtures, tmp_path)
-    row_file = next(f for f in (tmp_path / "results").rglob("seed0-*.json"))
+    row_file = next((tmp_path / "results").rglob("seed0-*[0-9a-f].json"))
     stamp = row_file.stat().st_mtime_ns
     assert _tiny_run("sentiment", elmo_fixtures, tmp_path) == first
     assert row_file.stat().st_mtime_ns == stamp
     other_seed = _tiny_run("sentiment", elmo_fixtures, tmp_path, "seed=1")
     assert other_seed["seed"] == 1 and len(list((tmp_path / "results").rglob("seed*-*[0-9a-f].json"))) == 2
+
+    legacy = {key: value for key, value in first.items() if key != "model_fingerprints"}
+    row_file.write_text(json.dumps(legacy), encoding="utf-8")  # as rows were written before
+    with caplog.at_level(logging.WARNING, logger="tasks.run"):
+        assert _tiny_run("sentiment", elmo_fixtures, tmp_path) == legacy
+    assert "written before rows recorded their model: reused unchecked" in caplog.text
 
 
 def _nudge_first_weight(weight_file: Path) -> None:
@@ -129,14 +136,14 @@ def _nudge_first_weight(weight_file: Path) -> None:
         matrix[...] = matrix[...] * 1.01
 
 
-def test_a_row_made_with_other_weights_stops_the_rerun_and_is_kept(elmo_fixtures, tmp_path):
+def test_a_row_made_with_other_weights_stops_the_rerun_and_is_kept(elmo_fixtures, tmp_path, caplog):
     model = tmp_path / "model"
     model.mkdir()
     for name in ("options.json", "lm_weights.hdf5"):
         shutil.copy(elmo_fixtures / name, model / name)
     first = _tiny_run("sentiment", model, tmp_path)
     fingerprint = ElmoEmbedder(model / "options.json", model / "lm_weights.hdf5").fingerprint()
-    assert first["model_fingerprints"] == [fingerprint]
+    assert first["model_fingerprints"] == {"embedder": fingerprint}
     row_file = next((tmp_path / "results").rglob("seed0-*[0-9a-f].json"))
     written = row_file.read_bytes()
     assert _tiny_run("sentiment", model, tmp_path) == first  # same weights: reused
@@ -147,6 +154,11 @@ def test_a_row_made_with_other_weights_stops_the_rerun_and_is_kept(elmo_fixtures
     message = str(error.value)
     assert str(row_file) in message and f"another elmo model (fingerprint {fingerprint[:12]}, now " in message
     assert "\n" not in message and row_file.read_bytes() == written
+
+    (model / "lm_weights.hdf5").unlink()  # nothing to compare with: reused, with a warning
+    with caplog.at_level(logging.WARNING, logger="tasks.run"):
+        assert _tiny_run("sentiment", model, tmp_path) == first
+    assert "cannot check its elmo model" in caplog.text
 
 
 def test_same_seed_same_metrics(elmo_fixtures, tmp_path):
@@ -213,6 +225,6 @@ def test_glove_plus_elmo_trains_on_the_members_joined_features(elmo_fixtures, tm
     row = run(cfg)
     assert row["embedder"] == "glove+elmo"
     elmo = ElmoEmbedder(elmo_fixtures / "options.json", elmo_fixtures / "lm_weights.hdf5")
-    assert row["model_fingerprints"] == [elmo.fingerprint()]  # the biLM's; GloVe is named by its config
+    assert row["model_fingerprints"] == {"embedder.embedders.1": elmo.fingerprint()}  # GloVe: named by its config
     assert len(row["scalar_mix"]["weights"]) == 3  # ELMo's layers; GloVe is repeated across them
     assert 0 < row["coverage"]["found"] <= row["coverage"]["tokens"]

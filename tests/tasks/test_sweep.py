@@ -69,7 +69,7 @@ def test_a_multirun_without_a_sweep_file_ends_with_a_summary_and_a_single_run_wr
     assert multirun.returncode == 0, multirun.stderr[-3000:]
     assert "skipping random: its row exists" in multirun.stdout + multirun.stderr  # seed 0 kept
     assert sorted(r["seed"] for r in _rows(tmp_path)) == [0, 1]
-    assert all(r["model_fingerprints"] == [] for r in _rows(tmp_path))  # random vectors: no frozen model
+    assert all(r["model_fingerprints"] == {} for r in _rows(tmp_path))  # random vectors: no frozen model
     with (tmp_path / "sweep" / "summary.csv").open(newline="") as summary:
         (group,) = csv.DictReader(summary)
     assert (group["task"], group["embedder"], group["n_seeds"], group["seeds"]) == ("pos", "random", "2", "0;1")

@@ -55,10 +55,12 @@ def test_schema1_rows_need_only_the_keys_the_report_reads(tmp_path):
     assert not loaded.capped
 
 
-def test_schema2_rows_need_every_field_but_note(tmp_path):
+def test_schema2_rows_need_every_field_but_the_optional_ones(tmp_path):
     data = make_row("ner", "conll2003", "elmo", 0, 90.0).to_dict()
-    del data["note"]
-    assert ResultRow.from_dict(data, "row.json").note is None
+    for key in ("note", "learning_rates", "model_fingerprints"):  # added after schema 2 began
+        del data[key]
+    row = ResultRow.from_dict(data, "row.json")
+    assert row.note is None and row.learning_rates is None and row.model_fingerprints is None
 
     del data["stopped_by"]
     with pytest.raises(ReportError, match=r"row.json: run row has no key 'stopped_by'"):
@@ -130,16 +132,18 @@ def test_load_results_rejects_bad_json_and_repeated_seeds(tmp_path):
 
 
 def test_load_results_rejects_one_embedder_made_with_two_models(tmp_path):
-    same = [write_row(tmp_path, make_row("ner", "conll2003", "elmo", seed, 90.0, model_fingerprints=["a" * 64]))
+    model = {"embedder": "a" * 64}
+    same = [write_row(tmp_path, make_row("ner", "conll2003", "elmo", seed, 90.0, model_fingerprints=model))
             for seed in (0, 1)]
-    write_row(tmp_path, make_row("pos", "ud", "elmo", 0, 97.0, model_fingerprints=["a" * 64]))  # another task
+    write_row(tmp_path, make_row("pos", "ud", "elmo", 0, 97.0, model_fingerprints=model))  # another task
     write_row(tmp_path, make_row("ner", "conll2003", "elmo", 3, 90.0))  # written before fingerprints
-    write_row(tmp_path, make_row("ner", "conll2003", "glove", 0, 88.0, model_fingerprints=[]))
+    write_row(tmp_path, make_row("ner", "conll2003", "glove", 0, 88.0, model_fingerprints={}))
     assert len(load_results(tmp_path).rows) == 5
 
-    other = write_row(tmp_path, make_row("ner", "conll2003", "elmo", 2, 90.0, model_fingerprints=["b" * 64]))
+    retrained = {"embedder": "b" * 64}
+    other = write_row(tmp_path, make_row("ner", "conll2003", "elmo", 2, 90.0, model_fingerprints=retrained))
     with pytest.raises(ReportError, match=rf"^{other}: embedder 'elmo' made with another model than {same[0]} "
-                                          r"\(key 'model_fingerprints'\)"):
+                                          r"\(key 'model_fingerprints': bbbbbbbbbbbb against aaaaaaaaaaaa\)"):
         load_results(tmp_path)
 
 
