@@ -248,15 +248,13 @@ def check_same_models(row: dict[str, Any], cfg: DictConfig, path: Path, name: st
             logger.warning("%s: cannot check its %s model (%s): reused unchecked", path, name, error)
             return
     if recorded != current:
+        from tasks.reports.rows import short_fingerprints
+
         raise ConfigError(
             f"{path}: this row was made with another {name} model (fingerprint "
-            f"{_short(recorded)}, now {_short(current)}); move the row away or set results_dir "
-            "to keep both"
+            f"{short_fingerprints(recorded)}, now {short_fingerprints(current)}); move the row away "
+            "or set results_dir to keep both"
         )
-
-
-def _short(fingerprints: dict[str, str]) -> str:
-    return ", ".join(fingerprint[:12] for fingerprint in fingerprints.values()) or "none"
 
 
 def build_task(cfg: DictConfig) -> Task:

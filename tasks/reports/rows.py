@@ -387,6 +387,11 @@ class Results:
     """Per-example scores by the row's :attr:`ResultRow.run_key`."""
 
 
+def short_fingerprints(fingerprints: Mapping[str, str]) -> str:
+    """A row's ``model_fingerprints`` for a message: each one's first 12 digits, or ``none``."""
+    return ", ".join(fingerprint[:12] for fingerprint in fingerprints.values()) or "none"
+
+
 def _check_one_model_per_embedder(rows: list[ResultRow], paths: Mapping[tuple[Any, ...], Path]) -> None:
     """Every row of one embedder name made with the same frozen model (rows that record it).
 
@@ -399,11 +404,10 @@ def _check_one_model_per_embedder(rows: list[ResultRow], paths: Mapping[tuple[An
             continue
         other = first.setdefault(row.embedder, row)
         if other.model_fingerprints != row.model_fingerprints:
-            prints = [", ".join(p[:12] for p in r.model_fingerprints.values()) or "none" for r in (row, other)]
             raise ReportError(
                 f"{paths[row.run_key]}: embedder {row.embedder!r} made with another model than "
-                f"{paths[other.run_key]} (key 'model_fingerprints': {prints[0]} against {prints[1]}); "
-                "one comparison needs one model per embedder"
+                f"{paths[other.run_key]} (key 'model_fingerprints': {short_fingerprints(row.model_fingerprints)} "
+                f"against {short_fingerprints(other.model_fingerprints)}); one comparison needs one model per embedder"
             )
 
 
