@@ -156,6 +156,37 @@ class Comparison:
         return self.p_holm is not None and self.p_holm < ALPHA
 
 
+@dataclass(frozen=True)
+class Compute:
+    """What the rows cost: their wall times summed, and the core-hours behind them.
+
+    A CPU run's core-hours are its wall time times its ``threads``; a run on an
+    accelerator counts device-hours (wall time times devices times nodes) instead. Rows
+    whose config does not say (old rows) count in ``run_hours`` only, and in ``unknown``.
+    """
+
+    run_hours: float
+    cpu_hours: float
+    device_hours: float
+    unknown: int
+
+    @classmethod
+    def of(cls, rows: Sequence[ResultRow]) -> Compute:
+        cpu = device = 0.0
+        unknown = 0
+        for row in rows:
+            config = row.config or {}
+            trainer = config.get("trainer") or {}
+            hours = row.wall_time_s / 3600
+            if trainer.get("accelerator", "cpu") != "cpu":
+                device += hours * int(trainer.get("devices", 1)) * int(trainer.get("num_nodes", 1))
+            elif isinstance(config.get("threads"), int) and config["threads"] > 0:
+                cpu += hours * config["threads"]
+            else:
+                unknown += 1
+        return cls(sum(row.wall_time_s for row in rows) / 3600, cpu, device, unknown)
+
+
 @dataclass
 class Summary:
     """Every cell of a results folder, ordered by task, dataset, embedder and head."""
@@ -163,6 +194,7 @@ class Summary:
     cells: list[Cell]
     n_rows: int
     comparisons: list[Comparison] = field(default_factory=list)
+    compute: Compute | None = None
 
     def by_task(self) -> list[tuple[tuple[str, str], list[Cell]]]:
         """The cells split by (task, dataset), in the summary's order."""
@@ -196,7 +228,7 @@ def summarize(
     rows: Sequence[ResultRow], example_scores: dict[tuple[Any, ...], ExampleScores] | None = None
 ) -> Summary:
     """The cells of ``rows`` (:func:`build_cells`), compared, with each task's best marked."""
-    summary = Summary(build_cells(rows, example_scores), len(rows))
+    summary = Summary(build_cells(rows, example_scores), len(rows), compute=Compute.of(rows))
     for _, cells in summary.by_task():
         comparisons = _plan(cells)
         tested = [c for c in comparisons if c.result.p is not None]

@@ -12,7 +12,14 @@ from typing import Any
 from elmo.io import atomic_path
 from tasks.reports.paper import PAPER_CAVEAT, PAPER_CITATION
 from tasks.reports.significance import ALPHA, LEVEL, RESAMPLES
-from tasks.reports.stats import Cell, Comparison, MetricStats, Summary, embedder_rank
+from tasks.reports.stats import (
+    Cell,
+    Comparison,
+    Compute,
+    MetricStats,
+    Summary,
+    embedder_rank,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +118,17 @@ def _legend() -> list[str]:
             "over the task's comparisons."
         ),
     ]
+
+
+def compute_text(compute: Compute) -> str:
+    """One sentence on what the rows cost: run time, CPU core-hours, device-hours."""
+    parts = [f"{compute.run_hours:.1f} h of run time (the rows' wall times summed)"]
+    parts.append(f"{compute.cpu_hours:.1f} CPU core-hours (wall time × `threads` of the CPU runs)")
+    if compute.device_hours:
+        parts.append(f"{compute.device_hours:.1f} device-hours (wall time × devices × nodes)")
+    if compute.unknown:
+        parts.append(f"{compute.unknown} rows without a recorded `threads`, in the run time only")
+    return "Compute: " + "; ".join(parts) + "."
 
 
 def _overview(summary: Summary) -> list[str]:
@@ -230,6 +248,7 @@ def render_markdown(summary: Summary) -> str:
             "head). Scores are percentages: mean ± sample standard deviation over seeds "
             "(n seeds)."
         ),
+        *([] if summary.compute is None else ["", compute_text(summary.compute)]),
         *_legend(),
         "",
         (

@@ -11,7 +11,7 @@ from report_rows import ROWS, SQUAD_NOTE, make_row, scored_row, write_scored
 
 from tasks.reports.rows import Results, load_results
 from tasks.reports.significance import PAIRED_BOOTSTRAP, WELCH, holm
-from tasks.reports.stats import BEST_VS_RUNNER_UP, Cell, contrast, summarize
+from tasks.reports.stats import BEST_VS_RUNNER_UP, Cell, Compute, contrast, summarize
 
 
 def by_embedder(cells: list[Cell], task: str) -> dict[str, Cell]:
@@ -200,3 +200,45 @@ def test_contrast_compares_two_embedders_wherever_both_exist(tmp_path):
     assert comparison.result.difference == pytest.approx(cells[1].test.mean - cells[0].test.mean)
     assert comparison.p_holm is None
     assert contrast(cells, "glove", "fasttext") == []
+
+
+def test_compute_sums_wall_times_and_counts_threads_and_devices():
+    cpu = {"accelerator": "cpu", "devices": 1, "num_nodes": 1}
+    gpu = {"accelerator": "gpu", "devices": 2, "num_nodes": 1}
+    rows = [
+        make_row(
+            "ner",
+            "conll2003",
+            "elmo",
+            0,
+            90.0,
+            wall_time_s=3600.0,
+            config={"threads": 1, "trainer": cpu},
+        ),
+        make_row(
+            "ner",
+            "conll2003",
+            "elmo",
+            1,
+            90.0,
+            wall_time_s=1800.0,
+            config={"threads": 2, "trainer": cpu},
+        ),
+        make_row(
+            "ner",
+            "conll2003",
+            "elmo",
+            2,
+            90.0,
+            wall_time_s=7200.0,
+            config={"threads": 4, "trainer": gpu},
+        ),
+        make_row("ner", "conll2003", "glove", 0, 90.0, wall_time_s=360.0),  # config says nothing
+    ]
+
+    compute = summarize(rows).compute
+
+    # 1 h + 0.5 h + 2 h + 0.1 h; 1 h x 1 + 0.5 h x 2 on CPU; 2 h x 2 GPUs.
+    assert compute == Compute(
+        run_hours=pytest.approx(3.6), cpu_hours=2.0, device_hours=4.0, unknown=1
+    )

@@ -28,6 +28,11 @@ def test_write_summary_markdown_table(tmp_path):
 
     assert path == tmp_path / "out" / "summary.md"
     assert f"{len(ROWS)} run rows in 8 groups" in text
+    # Every hand-made row takes 100 s but the three NER elmo ones (10, 20, 30 s); none
+    # records its threads.
+    hours = (100 * (len(ROWS) - 3) + 60) / 3600
+    assert f"Compute: {hours:.1f} h of run time (the rows' wall times summed); 0.0 CPU" in text
+    assert f"{len(ROWS)} rows without a recorded `threads`" in text
     assert SQUAD_NOTE in text
     assert PAPER_CITATION in text
     assert "Holm-adjusted p < 0.05" in text and "Welch's t-test over seed scores" in text
