@@ -205,40 +205,19 @@ def test_contrast_compares_two_embedders_wherever_both_exist(tmp_path):
 def test_compute_sums_wall_times_and_counts_threads_and_devices():
     cpu = {"accelerator": "cpu", "devices": 1, "num_nodes": 1}
     gpu = {"accelerator": "gpu", "devices": 2, "num_nodes": 1}
+    runs = [  # (wall time, config): 1 h x 1 thread, 0.5 h x 2 threads, 2 h x 2 GPUs, unknown
+        (3600.0, {"threads": 1, "trainer": cpu}),
+        (1800.0, {"threads": 2, "trainer": cpu}),
+        (7200.0, {"threads": 4, "trainer": gpu}),
+        (360.0, {"task": {"name": "ner"}}),
+    ]
     rows = [
-        make_row(
-            "ner",
-            "conll2003",
-            "elmo",
-            0,
-            90.0,
-            wall_time_s=3600.0,
-            config={"threads": 1, "trainer": cpu},
-        ),
-        make_row(
-            "ner",
-            "conll2003",
-            "elmo",
-            1,
-            90.0,
-            wall_time_s=1800.0,
-            config={"threads": 2, "trainer": cpu},
-        ),
-        make_row(
-            "ner",
-            "conll2003",
-            "elmo",
-            2,
-            90.0,
-            wall_time_s=7200.0,
-            config={"threads": 4, "trainer": gpu},
-        ),
-        make_row("ner", "conll2003", "glove", 0, 90.0, wall_time_s=360.0),  # config says nothing
+        make_row("ner", "conll2003", "elmo", seed, 90.0, wall_time_s=wall, config=config)
+        for seed, (wall, config) in enumerate(runs)
     ]
 
     compute = summarize(rows).compute
 
-    # 1 h + 0.5 h + 2 h + 0.1 h; 1 h x 1 + 0.5 h x 2 on CPU; 2 h x 2 GPUs.
     assert compute == Compute(
         run_hours=pytest.approx(3.6), cpu_hours=2.0, device_hours=4.0, unknown=1
     )
