@@ -8,8 +8,9 @@ here (F1, accuracy, EM) is higher-is-better.
 
 Comparisons, within each (task, dataset) and head, where both cells exist: every embedder
 vs ``glove``; ``elmo`` vs ``word2vec`` and vs ``fasttext``; each layer variant
-(:data:`ELMO_LAYER_VARIANTS`) vs the learned mix ``elmo``; and the best cell vs the
-runner-up. Each is tested on the primary test metric
+(:data:`ELMO_LAYER_VARIANTS`) vs the learned mix ``elmo``; the fixed average
+``elmo_average`` and the first biLSTM layer ``elmo_lstm1`` vs the top layer ``elmo_lstm2``;
+and the best cell vs the runner-up. Each is tested on the primary test metric
 (:mod:`tasks.reports.significance`): the paired bootstrap over test examples and seeds
 when both cells have per-example scores for every seed on the same examples, else Welch's
 t-test over seed scores. Holm-Bonferroni adjusts the p-values of a (task, dataset).
@@ -62,6 +63,10 @@ COMPARISON_RULES: tuple[tuple[str, tuple[str, ...] | None, str], ...] = (
     ("word2vec", ("elmo",), "ELMo vs a static embedder"),
     ("fasttext", ("elmo",), "ELMo vs a static embedder"),
     ("elmo", ELMO_LAYER_VARIANTS, "layer vs the learned mix"),
+    # Peters et al. (2018): Table 2 (all layers averaged vs the top one) and Table 6
+    # (the first biLSTM layer vs the second).
+    ("elmo_lstm2", ("elmo_average",), "the average vs the top layer"),
+    ("elmo_lstm2", ("elmo_lstm1",), "biLSTM 1 vs biLSTM 2"),
 )
 BEST_VS_RUNNER_UP = "best vs runner-up"
 HIT_CAP = ("max_epochs", "max_time")

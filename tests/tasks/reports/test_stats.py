@@ -166,6 +166,25 @@ def test_only_comparisons_whose_both_sides_exist(tmp_path):
     }
 
 
+def test_layer_ablation_tests_the_papers_layer_contrasts(tmp_path):
+    scores = {"elmo": 0.85, "elmo_average": 0.8, "elmo_lstm1": 0.7, "elmo_lstm2": 0.65}
+    results = write_scored_sweep(tmp_path, {**scores, "elmo_char": 0.6})
+
+    summary = summarize(results.rows, results.example_scores)
+
+    planned = {(c.a.embedder, c.b.embedder, c.why) for c in summary.comparisons}
+    assert planned == {
+        ("elmo_char", "elmo", "layer vs the learned mix"),
+        ("elmo_lstm1", "elmo", "layer vs the learned mix"),
+        ("elmo_lstm2", "elmo", "layer vs the learned mix"),
+        ("elmo_average", "elmo", "layer vs the learned mix"),
+        ("elmo_average", "elmo_lstm2", "the average vs the top layer"),
+        ("elmo_lstm1", "elmo_lstm2", "biLSTM 1 vs biLSTM 2"),
+    }
+    raw = [c.result.p for c in summary.comparisons]
+    assert [c.p_holm for c in summary.comparisons] == pytest.approx(holm(raw))
+
+
 def test_cells_without_per_example_scores_fall_back_to_welch(tmp_path):
     results = write_scored_sweep(tmp_path, {"elmo": 0.8, "glove": 0.75})
     rows = results.rows + [make_row("ner", "conll2003", "word2vec", s, 70.0 + s) for s in (0, 1)]
