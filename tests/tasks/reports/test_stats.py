@@ -167,8 +167,14 @@ def test_only_comparisons_whose_both_sides_exist(tmp_path):
 
 
 def test_layer_ablation_tests_the_papers_layer_contrasts(tmp_path):
-    scores = {"elmo": 0.85, "elmo_average": 0.8, "elmo_lstm1": 0.7, "elmo_lstm2": 0.65}
-    results = write_scored_sweep(tmp_path, {**scores, "elmo_char": 0.6})
+    accuracy = {
+        "elmo": 0.85,
+        "elmo_average": 0.8,
+        "elmo_lstm1": 0.7,
+        "elmo_lstm2": 0.65,
+        "elmo_char": 0.6,
+    }
+    results = write_scored_sweep(tmp_path, accuracy)
 
     summary = summarize(results.rows, results.example_scores)
 
