@@ -7,6 +7,7 @@ import gzip
 import os
 import random
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -24,7 +25,10 @@ TINY = [
 
 
 def _run(stage: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"GPU_STAGE": str(stage), "ACCELERATOR": "cpu"}
+    # The script calls `python3`: make that the interpreter running these tests (a virtual
+    # environment's, not activated when CI calls it by path), which has the packages.
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    env = os.environ | {"GPU_STAGE": str(stage), "ACCELERATOR": "cpu", "PATH": path}
     return subprocess.run(["bash", str(SCRIPT), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 
