@@ -90,7 +90,8 @@ def test_ctrl_c_is_one_line_and_status_130(capsys):
 def test_report_names_an_output_folder_below_a_file(tmp_path):
     (tmp_path / "results").mkdir()
     row = next(p for p in (ROOT / "results").rglob("seed0-*.json") if p.stem.count(".") == 0)
-    shutil.copy(row, tmp_path / "results" / row.name)
+    for part in row.parent.glob(f"{row.stem}.*"):  # the row with its examples and predictions
+        shutil.copy(part, tmp_path / "results" / part.name)
     (tmp_path / "taken").write_text("a file\n")
     outcome = run_command(
         ["-m", "tasks.reports.cli", "results", "--out", "taken/report"], cwd=tmp_path,
