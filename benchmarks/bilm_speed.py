@@ -7,8 +7,13 @@ AllenNLP's ``_ElmoBiLm``), each in a fresh process, and prints tokens/s, the rat
 effective GFLOP/s (model FLOPs per token x tokens/s) against a measured fp32 matrix
 multiply, peak memory and the largest difference between the two outputs.
 
+With ``--device cuda`` the two sides are ours on the CPU (all its cores) and ours on the
+GPU, the matrix multiply and memory figures are the GPU's, and the difference is between
+the CPU's and the GPU's outputs (float32, TF32 off).
+
     python -m benchmarks.bilm_speed                      # both configurations
     python -m benchmarks.bilm_speed --config small --sentences 500
+    python -m benchmarks.bilm_speed --device cuda --sentences 2000 --batch-size 128
 """
 
 from __future__ import annotations
@@ -73,26 +78,36 @@ def write_random_model(name: str, folder: Path, seed: int = 0) -> tuple[Path, Pa
     return paths
 
 
-def load_sentences(limit: int) -> list[list[str]]:
+def load_sentences(limit: int, conllu: Path = UD_DEV) -> list[list[str]]:
     """UD English-EWT dev sentences when the data is there, else a fixed synthetic sample."""
-    if UD_DEV.is_file():
+    if conllu.is_file():
         from tasks.data.conllu import read_conllu
 
-        return [s.tokens for s in read_conllu(UD_DEV, max_samples=limit)]
+        return [s.tokens for s in read_conllu(conllu, max_samples=limit)]
     generator = torch.Generator().manual_seed(0)
     words = [f"w{i}" for i in range(5000)]
     lengths = torch.randint(3, 30, (limit,), generator=generator).tolist()
     return [[words[int(torch.randint(5000, (1,), generator=generator))] for _ in range(n)] for n in lengths]
 
 
-def matmul_gflops(size: int = 2048, seconds: float = 2.0, dtype: torch.dtype = torch.float32) -> float:
-    """Matrix-multiply throughput (fp32 by default) of this machine with torch's threads."""
-    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def matmul_gflops(
+    size: int = 2048, seconds: float = 2.0, dtype: torch.dtype = torch.float32, device: str = "cpu"
+) -> float:
+    """Matrix-multiply throughput (fp32 by default) of this machine with torch's threads, or of a GPU."""
+    where = torch.device(device)
+    a, b = (torch.randn(size, size, dtype=dtype, device=where) for _ in range(2))
     torch.mm(a, b)
+    _synchronize(where)
     runs, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         torch.mm(a, b)
         runs += 1
+        _synchronize(where)
     return 2 * size**3 * runs / (time.perf_counter() - start) / 1e9
 
 
@@ -101,11 +116,16 @@ def _measure(kind: str, paths: tuple[str, str], sentences: list[list[str]], batc
     from benchmarks.reference_bilm import ReferenceBiLM
     from elmo import BiLM
 
-    if kind == "ours":  # the public API: it groups sentences of similar length itself
-        model = BiLM.from_allennlp(*paths)
-        model.embed_sentences(sentences[:2])  # warm-up
+    device = torch.device("cuda" if kind == "ours-cuda" else "cpu")
+    if device.type == "cuda":  # float32 as on the CPU: no TF32 in multiplies or cuDNN's convolutions
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
+    if kind != "reference":  # the public API: it groups sentences of similar length itself
+        model = BiLM.from_allennlp(*paths).to(device)
+        model.embed_sentences(sentences[: 2 * batch_size], batch_size=batch_size)  # warm-up
+        _synchronize(device)
         start = time.perf_counter()
         outputs = model.embed_sentences(sentences, batch_size=batch_size)
+        _synchronize(device)
     else:  # batches of consecutive sentences, as AllenNLP's users feed them
         model = ReferenceBiLM(*paths)
         model.embed_batch(sentences[:2])
@@ -114,8 +134,11 @@ def _measure(kind: str, paths: tuple[str, str], sentences: list[list[str]], batc
         for i in range(0, len(sentences), batch_size):
             outputs.extend(model.embed_batch(sentences[i : i + batch_size]))
     seconds = time.perf_counter() - start
-    torch.save([o[-1] for o in outputs], out)
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    torch.save([o[-1].cpu() for o in outputs], out)
+    if device.type == "cuda":
+        peak_mib = torch.cuda.max_memory_allocated(device) / 2**20
+    else:
+        peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     Path(out + ".json").write_text(json.dumps({"seconds": seconds, "peak_mib": peak_mib}))
 
 
@@ -154,13 +177,27 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=320, help="UD-EWT dev sentences embedded")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--long", type=int, default=10_000, help="tokens of one long sentence embedded by ours (0: skip)")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                        help="cuda: ours on the CPU against ours on the GPU (instead of against the reference)")
+    parser.add_argument("--conllu", type=Path, default=UD_DEV, help="the sentences (default: UD English-EWT dev)")
     args = parser.parse_args()
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: torch sees no GPU here")
 
-    sentences = load_sentences(args.sentences)
+    sentences = load_sentences(args.sentences, args.conllu)
     tokens = sum(len(s) for s in sentences)
-    peak = matmul_gflops()
-    print(f"machine: {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"fp32 matmul {peak:.1f} GFLOP/s (2048x2048)")
+    if args.device == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = False  # the fp32 peak, as the biLM runs (see _measure)
+        peak = matmul_gflops(8192, device="cuda")
+        print(f"machine: {torch.cuda.get_device_name()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+              f"{torch.get_num_threads()} CPU threads, GPU fp32 matmul {peak:.1f} GFLOP/s (8192x8192)")
+        kinds, baseline = ("ours-cpu", "ours-cuda"), "ours-cpu"
+    else:
+        peak = matmul_gflops()
+        print(f"machine: {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads, "
+              f"fp32 matmul {peak:.1f} GFLOP/s (2048x2048)")
+        kinds, baseline = ("reference", "ours"), "reference"
+    fastest = kinds[1]
     print(f"input: {len(sentences)} sentences, {tokens} tokens, batches of {args.batch_size}")
     names = list(CONFIGS) if args.config == "all" else [args.config]
     with tempfile.TemporaryDirectory() as tmp:
@@ -168,15 +205,17 @@ def main() -> None:
         for name in names:
             paths = write_random_model(name, folder)
             gflop = flops_per_token(options(name)) / 1e9
-            results = {kind: run(kind, paths, sentences, args.batch_size, folder) for kind in ("reference", "ours")}
-            diff = max(float((a - b).abs().max()) for a, b in zip(results["ours"]["top"], results["reference"]["top"], strict=True))
+            results = {kind: run(kind, paths, sentences, args.batch_size, folder) for kind in kinds}
+            diff = max(float((a - b).abs().max()) for a, b in zip(results[fastest]["top"], results[baseline]["top"], strict=True))
             print(f"\n{name}: {gflop:.3f} GFLOP/token")
             for kind, r in results.items():
                 rate = tokens / r["seconds"]
-                print(f"  {kind:>9}: {rate:8.0f} tokens/s  {rate * gflop:6.1f} GFLOP/s "
-                      f"({100 * rate * gflop / peak:4.1f}% of matmul)  peak memory {r['peak_mib']:.0f} MiB")
-            speedup = results["reference"]["seconds"] / results["ours"]["seconds"]
-            print(f"  speed-up: {speedup:.2f}x   max |ours - reference| (top layer): {diff:.2e}")
+                on_gpu = kind == "ours-cuda"
+                share = "" if kind == "ours-cpu" else f" ({100 * rate * gflop / peak:4.1f}% of matmul)"
+                print(f"  {kind:>9}: {rate:8.0f} tokens/s  {rate * gflop:6.1f} GFLOP/s{share}  "
+                      f"peak {'GPU ' if on_gpu else ''}memory {r['peak_mib']:.0f} MiB")
+            speedup = results[baseline]["seconds"] / results[fastest]["seconds"]
+            print(f"  speed-up: {speedup:.2f}x   max |{fastest} - {baseline}| (top layer): {diff:.2e}")
             if args.long:
                 words = [w for s in sentences for w in s]
                 long_sentence = [words[i % len(words)] for i in range(args.long)]

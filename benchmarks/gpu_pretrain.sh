@@ -3,8 +3,10 @@
 #
 #   bash benchmarks/gpu_pretrain.sh prepare [CORPUS ...]
 #       on a machine with the corpus and the package registries: writes .gpu/ (ignored by
-#       git): the wheels elmo-pretrain needs beyond torch, lightning, h5py and numpy, and a
-#       copy of the CORPUS files and folders (default ../shared/data/corpus) in .gpu/corpus.
+#       git): the wheels elmo-pretrain and elmo-bench need beyond torch, lightning, h5py,
+#       numpy, scikit-learn and matplotlib, and a copy of the CORPUS files and folders
+#       (default ../shared/data/corpus) in .gpu/corpus. benchmarks/gpu_check.sh uses the same
+#       stage, with the UD English-EWT folder as its CORPUS.
 #       What travels to a lent machine is limited in size: pick files that fit.
 #
 #   bash benchmarks/gpu_pretrain.sh train OUT DURATION [elmo-pretrain overrides ...]
@@ -34,10 +36,10 @@ prepare() {
     done
     rm -rf "$stage/corpus" && mv "$stage/corpus.partial" "$stage/corpus"
     # Pure-Python packages, at the versions installed here; the GPU machine's image has
-    # torch, lightning, h5py, numpy, tqdm, click, joblib and regex.
+    # torch, lightning, h5py, numpy, tqdm, click, joblib, regex, scikit-learn and matplotlib.
     local pins
     pins=$(python3 -c 'from importlib.metadata import version as v
-print(" ".join(f"{n}=={v(n)}" for n in ("hydra-core", "omegaconf", "antlr4-python3-runtime", "nltk", "sentencex", "defusedxml")))')
+print(" ".join(f"{n}=={v(n)}" for n in ("hydra-core", "omegaconf", "antlr4-python3-runtime", "nltk", "sentencex", "defusedxml", "seqeval")))')
     # shellcheck disable=SC2086  # one word per requirement
     python3 -m pip wheel --quiet --no-deps --wheel-dir "$stage/wheels" $pins
     # sentencex is compiled: the one for the GPU image's Python (3.12).

@@ -170,7 +170,7 @@ def _fill(
         for start in range(0, len(order), _CHUNK_TEXTS):
             chunk = order[start : start + _CHUNK_TEXTS]
             for index, layers in zip(chunk, embedder.embed([texts[i] for i in chunk]), strict=True):
-                out[offsets[index] : offsets[index + 1]] = layers.permute(1, 0, 2).numpy()
+                out[offsets[index] : offsets[index + 1]] = layers.permute(1, 0, 2).cpu().numpy()
             progress.update(sum(len(texts[i]) for i in chunk))
 
 

@@ -32,6 +32,8 @@ from elmo.io import check_writable
 from tasks.provenance import ROOT, git_revision
 
 if TYPE_CHECKING:
+    import torch
+
     from tasks.cache import Store
     from tasks.embedders.base import Embedder
     from tasks.task import Split, Task
@@ -280,12 +282,25 @@ def row_path(cfg: DictConfig, task: str, dataset: str, embedder: str) -> Path:
     return folder / f"{task}-{dataset}" / embedder / f"seed{cfg.seed}-{config_hash(cfg)[:12]}.json"
 
 
-def embed_splits(cfg: DictConfig, embedder: Embedder, splits: dict[str, Split], label: str) -> dict[str, Store]:
-    """Every split's texts through the embedder: via the on-disk cache when it pays."""
+def embed_splits(
+    cfg: DictConfig, embedder: Embedder, splits: dict[str, Split], label: str, device: torch.device | None = None
+) -> dict[str, Store]:
+    """Every split's texts through the embedder: via the on-disk cache when it pays.
+
+    On a GPU (``device``, the trainer's) the embedder runs there and goes back to the CPU
+    afterwards; the stores are in host memory either way.
+    """
     from tasks.cache import ActivationCache, embed_texts
 
     cache = ActivationCache(cfg.cache.dir, dtype=cfg.cache.dtype) if cfg.cache.enabled else None
-    return {name: embed_texts(embedder, split.texts, cache, f"{label}/{name}") for name, split in splits.items()}
+    moved = device is not None and device.type != "cpu"
+    if moved:
+        embedder.to(device)
+    try:
+        return {name: embed_texts(embedder, split.texts, cache, f"{label}/{name}") for name, split in splits.items()}
+    finally:
+        if moved:
+            embedder.to("cpu")
 
 
 def check_mix(mix: dict[str, Any], num_layers: int) -> None:
@@ -409,7 +424,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     splits = task.load()
     embedder.fit(task.train_sentences(splits))
-    stores = embed_splits(cfg, embedder, splits, f"{task.name}-{task.dataset} {name}")
+    stores = embed_splits(cfg, embedder, splits, f"{task.name}-{task.dataset} {name}", trainer.strategy.root_device)
     coverage = embedder.coverage(splits["test"].texts)
 
     # Seeded again here: loading a biLM draws random numbers, and a warm cache never loads

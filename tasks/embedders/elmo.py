@@ -68,13 +68,15 @@ class ElmoEmbedder(Embedder):
                 f"{total} layers), got {list(layers or [])}"
             )
         self.batch_size = batch_size
+        # Where a lazily loaded biLM goes: ``embedder.to("cuda")`` moves this buffer, loaded or not.
+        self.register_buffer("_device_anchor", torch.empty(0), persistent=False)
         self._bilm: BiLM | None = None
 
     @property
     def bilm(self) -> BiLM:
         """The frozen biLM, loaded on first use."""
         if self._bilm is None:
-            self._bilm = BiLM.from_allennlp(self.options_file, self.weight_file)
+            self._bilm = BiLM.from_allennlp(self.options_file, self.weight_file).to(self._device_anchor.device)
             self._bilm.train(False)
         return self._bilm
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from types import SimpleNamespace
 
 import h5py
 import pytest
@@ -82,3 +83,36 @@ def test_layer_ablations_select_layers_of_the_full_stack(elmo_fixtures):
     assert ElmoEmbedder(*files, layers=[2]).fingerprint() != ElmoEmbedder(*files).fingerprint()
     with pytest.raises(ValueError, match=r"layers must be distinct indices in 0\.\.2"):
         ElmoEmbedder(*files, layers=[3])
+
+
+def test_a_lazily_loaded_bilm_goes_where_the_embedder_was_moved(elmo_fixtures):
+    paths = elmo_fixtures / "options.json", elmo_fixtures / "lm_weights.hdf5"
+    embedder = ElmoEmbedder(*paths).to("meta")  # meta: a device other than the CPU, on any machine
+    assert not embedder.loaded
+    assert {p.device.type for p in embedder.bilm.parameters()} == {"meta"}  # loaded after the move
+    embedder = ElmoEmbedder(*paths)
+    assert {p.device.type for p in embedder.bilm.parameters()} == {"cpu"}
+    embedder.to("meta")
+    assert {p.device.type for p in embedder.bilm.parameters()} == {"meta"}  # moved once loaded
+
+
+def test_embed_splits_runs_the_embedder_on_the_trainers_device_then_returns_it(monkeypatch):
+    import tasks.cache
+    from tasks.run import embed_splits
+
+    class Embedder:
+        where = "cpu"
+
+        def to(self, device):
+            self.where = str(device)
+            return self
+
+    embedder, seen = Embedder(), []
+    monkeypatch.setattr(tasks.cache, "embed_texts", lambda e, texts, cache, label: seen.append(e.where) or label)
+    cfg = OmegaConf.create({"cache": {"enabled": False}})
+    splits = {"train": SimpleNamespace(texts=[("a",)]), "test": SimpleNamespace(texts=[("b",)])}
+    assert embed_splits(cfg, embedder, splits, "x", torch.device("cuda")) == {"train": "x/train", "test": "x/test"}
+    assert seen == ["cuda", "cuda"] and embedder.where == "cpu"
+    seen.clear()
+    embed_splits(cfg, embedder, splits, "x", torch.device("cpu"))  # on a CPU trainer nothing moves
+    assert seen == ["cpu", "cpu"]
