@@ -15,6 +15,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 stage=${GPU_STAGE:-$here/.gpu}
+# shellcheck source=benchmarks/gpu_stage.sh
+. "$here/benchmarks/gpu_stage.sh"
 out=${1:?OUT folder}
 sentences=${2:-1000}
 ud=$stage/corpus/ud_english_ewt
@@ -22,18 +24,10 @@ ud=$stage/corpus/ud_english_ewt
     echo "gpu_check: $stage has no wheels or UD English-EWT (run: bash benchmarks/gpu_pretrain.sh prepare ../shared/data/ud_english_ewt)" >&2
     exit 2
 }
-site=$stage/site
-if ! python3 -c 'import hydra, omegaconf, seqeval' 2>/dev/null; then
-    python3 -m pip install --quiet --no-index --no-deps --no-compile --target "$site" "$stage"/wheels/*.whl
-fi
-export PYTHONPATH="$here:$site${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
+use_stage "$stage" "$here"
 mkdir -p "$out"
 cd "$here"
-{
-    nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
-    echo "cpu: $(nproc) cores"
-    python3 -c 'import torch, lightning; print("torch", torch.__version__, "lightning", lightning.__version__)'
-} > "$out/hardware.txt"
+write_hardware "$out/hardware.txt" gpu
 
 python3 -m benchmarks.bilm_speed --device cuda --conllu "$ud/en_ewt-ud-dev.conllu" \
     --sentences "$sentences" --batch-size 128 --long 0 2>&1 | tee "$out/bilm_speed.txt"

@@ -24,6 +24,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 stage=${GPU_STAGE:-$here/.gpu}
+# shellcheck source=benchmarks/gpu_stage.sh
+. "$here/benchmarks/gpu_stage.sh"
 
 prepare() {
     (($#)) || set -- "$here/../shared/data/corpus"
@@ -53,19 +55,10 @@ print(" ".join(f"{n}=={v(n)}" for n in ("hydra-core", "omegaconf", "antlr4-pytho
 train() {
     local out=${1:?OUT folder}; local duration=${2:?DURATION as DD:HH:MM:SS}; shift 2
     [[ -d $stage/corpus && -d $stage/wheels ]] || { echo "gpu_pretrain: $stage is not prepared (run: $0 prepare)" >&2; exit 2; }
-    local site="$stage/site"
-    if ! python3 -c 'import hydra, omegaconf, nltk, sentencex' 2>/dev/null; then
-        python3 -m pip install --quiet --no-index --no-deps --no-compile --target "$site" "$stage"/wheels/*.whl
-    fi
-    export PYTHONPATH="$here:$site${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
+    use_stage "$stage" "$here"
     mkdir -p "$out"
     local accelerator=${ACCELERATOR:-gpu}
-    if [[ $accelerator == gpu ]]; then
-        nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader > "$out/hardware.txt"
-    else
-        echo "cpu: $(nproc) cores" > "$out/hardware.txt"
-    fi
-    python3 -c 'import torch, lightning; print("torch", torch.__version__, "lightning", lightning.__version__)' >> "$out/hardware.txt"
+    write_hardware "$out/hardware.txt" "$accelerator"
     local run_dir="$stage/run"  # a rerun on the same machine resumes from its checkpoint
     python3 -m elmo.pretrain corpus="[$stage/corpus]" output_dir="$run_dir" prepared_dir="$run_dir/prepared" \
         trainer.accelerator="$accelerator" float32_matmul_precision=high batch_tokens=32768 \
